@@ -1,0 +1,219 @@
+//! Storage: Django's own tables (`auth_user` or a custom user table, `token_blacklist_*`) read and
+//! written exactly as Django does, plus authbridge's own `authbridge_*` tables.
+//!
+//! Handlers only see these traits; `sqlite` and `postgres` implement them and pass one shared
+//! conformance suite (`tests/it/storage.rs`). No SQL lives outside this module.
+
+mod migrate;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+pub use migrate::MigrationReport;
+
+/// Which table holds users and which column is Django's `USERNAME_FIELD`.
+/// Django's default is `auth_user` / `username`; a custom model is e.g. `accounts_user` / `email`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTable {
+    pub table: String,
+    pub username_field: String,
+}
+
+impl Default for UserTable {
+    fn default() -> Self {
+        Self { table: "auth_user".into(), username_field: "username".into() }
+    }
+}
+
+/// A Django user row. Columns a custom user model does not have come back as `None` (texts) or as
+/// Django's model defaults (`is_active` true, `is_staff`/`is_superuser` false).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    /// The value of `USERNAME_FIELD` (the `username` column for `auth_user`).
+    pub username: String,
+    /// Django's encoded password (`algorithm$...`).
+    pub password: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub last_login: Option<DateTime<Utc>>,
+    pub date_joined: Option<DateTime<Utc>>,
+}
+
+/// A user to insert. Django's non-null defaults (`''` names and email, flags) fill the rest.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    /// Already encoded (`make_password`) or unusable (`!` + 40 chars).
+    pub password: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+/// A `token_blacklist_outstandingtoken` row as simplejwt writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutstandingToken {
+    pub user_id: Option<i64>,
+    pub jti: String,
+    /// The whole refresh JWT.
+    pub token: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One refresh rotation, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// The presented refresh token (its outstanding row is created if Django never stored it).
+    pub old: OutstandingToken,
+    /// The successor refresh token.
+    pub new: OutstandingToken,
+    /// The access token issued with `new`; replayed to concurrent callers within the grace window.
+    pub new_access: String,
+    /// Blacklist `old` (simplejwt's `BLACKLIST_AFTER_ROTATION`).
+    pub blacklist_old: bool,
+    pub now: DateTime<Utc>,
+    /// `REFRESH_TOKEN_GRACE_PERIOD`: how long an already-rotated token still yields its successor.
+    pub grace: chrono::Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// `new` is stored, `old` blacklisted (if asked) and linked to `new` in the same family.
+    Rotated,
+    /// `old` was rotated less than `grace` ago: here is the successor pair it got then.
+    Replayed { refresh: String, access: String },
+    /// `old` was rotated more than `grace` ago: reuse. Every token of its family is now blacklisted.
+    ReuseDetected,
+    /// `old` was blacklisted by logout or by Django (not by a rotation we recorded).
+    Blacklisted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlacklistOutcome {
+    Blacklisted,
+    AlreadyBlacklisted,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unique constraint violated: {0}")]
+    Conflict(String),
+    #[error("database URL or setting is invalid: {0}")]
+    Config(String),
+    #[error("database schema: {0}")]
+    Schema(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Exact match on `USERNAME_FIELD` (Django's `get_by_natural_key`).
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>>;
+    /// Case-insensitive match on the `email` column (empty when the table has none).
+    async fn users_by_email(&self, email: &str) -> Result<Vec<User>>;
+    /// `StorageError::Conflict` when the username is taken.
+    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User>;
+    /// `UPDATE <table> SET password = ? WHERE id = ?` (only that column, as Django's upgrade does).
+    async fn set_password(&self, id: i64, encoded: &str) -> Result<()>;
+    async fn set_last_login(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
+}
+
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    /// simplejwt's `outstand()`: get-or-create the outstanding row by jti. `family` links the token
+    /// to its login for reuse detection (`None` starts a new family named by this jti).
+    async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()>;
+    /// simplejwt's `check_blacklist()`: is there a blacklisted row for this jti?
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool>;
+    /// simplejwt's `blacklist()`: get-or-create the outstanding row, then the blacklisted row.
+    async fn blacklist(&self, token: &OutstandingToken, at: DateTime<Utc>) -> Result<BlacklistOutcome>;
+    /// Refresh rotation in one transaction, with replay within the grace window and reuse detection.
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome>;
+    /// Delete authbridge's own rows about tokens that expired before `now` (Django's
+    /// `flushexpiredtokens` deletes the outstanding/blacklisted rows; this cleans our side).
+    async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64>;
+}
+
+/// An OAuth/OIDC sign-in as Auth.js reports it (`account` + `profile`).
+#[derive(Debug, Clone)]
+pub struct ExternalAccount {
+    pub provider: String,
+    pub provider_account_id: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// The account was already linked to this user.
+    Existing(User),
+    /// A new user was created and linked.
+    Created(User),
+    /// The account was linked to the existing user with the same (verified) email.
+    LinkedByEmail(User),
+    /// A user with this email exists but the provider did not verify the email: not linked
+    /// (Auth.js's `OAuthAccountNotLinked`).
+    EmailNotVerified,
+}
+
+#[async_trait]
+pub trait AccountRepository: Send + Sync {
+    /// Find or create the Django user for an external account, in one transaction; idempotent and
+    /// safe under concurrency (two syncs of one new account create exactly one user).
+    /// `new_user` is used when a user must be created; its `username` is a base that the store
+    /// makes unique by appending a number (`alice`, `alice2`, ...) within the column's 150 chars.
+    async fn sync_account(
+        &self,
+        account: &ExternalAccount,
+        new_user: &NewUser,
+        now: DateTime<Utc>,
+    ) -> Result<SyncOutcome>;
+    /// The user an external account is linked to.
+    async fn linked_user(&self, provider: &str, provider_account_id: &str) -> Result<Option<User>>;
+}
+
+/// Everything the server needs from one database.
+#[async_trait]
+pub trait Store: UserRepository + TokenRepository + AccountRepository + Send + Sync {
+    /// Idempotent: create Django's tables when absent (as Django 5.2's `migrate` leaves them, with
+    /// their `django_migrations` rows), then authbridge's own tables. Never alters Django's tables.
+    async fn migrate(&self) -> Result<MigrationReport>;
+    /// `true` once the database answers.
+    async fn ping(&self) -> Result<()>;
+    fn backend(&self) -> &'static str;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Open a store from a dj-database-url style URL (`sqlite:///rel.db`, `sqlite:////abs.db`,
+/// `postgres://...`).
+pub async fn connect(database_url: &str, users: UserTable) -> Result<DynStore> {
+    match crate::config::DatabaseUrl::parse(database_url)
+        .map_err(|e| StorageError::Config(e.to_string()))?
+    {
+        crate::config::DatabaseUrl::Sqlite(path) => {
+            Ok(Arc::new(sqlite::SqliteStore::open(&path, users).await?))
+        }
+        crate::config::DatabaseUrl::Postgres(url) => {
+            Ok(Arc::new(postgres::PostgresStore::connect(&url, users).await?))
+        }
+    }
+}

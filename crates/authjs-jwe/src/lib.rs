@@ -1,0 +1,1 @@
+//! The Auth.js session-cookie JWE profile.

@@ -1,0 +1,1 @@
+//! Django's password hashers. Implemented by a helper; see the crate description.
