@@ -1,1 +1,152 @@
-//! (in progress)
+//! Wiring: settings → storage, keys, hashers → router → listener. `Application::build` is the one
+//! seam shared by `main` and the black-box tests (which bind 127.0.0.1:0).
+
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+use crate::clock::{DynClock, SystemClock};
+use crate::config::Settings;
+use crate::http::{self, AppState, Inner};
+use crate::passwords::PasswordService;
+use crate::storage::{self, DynStore, UserTable};
+use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Storage(#[from] storage::StorageError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("PASSWORD_HASHERS: {0}")]
+    Hashers(String),
+    #[error("secret file {path}: {source}")]
+    SecretFile { path: String, source: std::io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Django's `get_random_secret_key()`: 50 characters from its alphabet.
+fn generate_secret_key() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
+    let mut rng = rand::rng();
+    (0..50).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Use `DJANGO_SECRET_KEY` when set; otherwise load the generated key, generating and storing it
+/// once. Announces a generated key once, with what Django needs to be told.
+pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
+    if settings.secret_key.is_some() {
+        return Ok(());
+    }
+    let path = settings.secret_file.clone();
+    let file_err = |source| StartupError::SecretFile { path: path.display().to_string(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => {
+            settings.secret_key = Some(SecretString::from(text.trim().to_string()));
+            return Ok(());
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(file_err(e)),
+    }
+    let key = generate_secret_key();
+    write_private(&path, &key).map_err(file_err)?;
+    tracing::warn!(
+        "No DJANGO_SECRET_KEY configured: generated one and stored it in {}. Django must sign and \
+         verify with the same key: set SIMPLE_JWT = {{\"SIGNING_KEY\": <the contents of that file>}} \
+         in settings.py (or set DJANGO_SECRET_KEY here to Django's SECRET_KEY).",
+        path.display()
+    );
+    settings.secret_key = Some(SecretString::from(key));
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+pub fn user_table(settings: &Settings) -> UserTable {
+    UserTable { table: settings.user_table.clone(), username_field: settings.username_field.clone() }
+}
+
+pub fn password_service(settings: &Settings) -> Result<PasswordService, StartupError> {
+    let hashers = if settings.password_hashers.is_empty() {
+        django_hashers::Hashers::django_default()
+    } else {
+        let list = settings
+            .password_hashers
+            .iter()
+            .map(|name| django_hashers::Algorithm::from_setting(name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StartupError::Hashers(e.to_string()))?;
+        django_hashers::Hashers::new(list).map_err(|e| StartupError::Hashers(e.to_string()))?
+    };
+    Ok(PasswordService::new(hashers, settings.password_workers))
+}
+
+/// Open and migrate the database named by the settings.
+pub async fn open_store(settings: &Settings) -> Result<DynStore, StartupError> {
+    let store = storage::connect(&settings.database_url, user_table(settings)).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Build the state from settings that already hold a secret key (see `ensure_secret_key`).
+pub async fn build_state(settings: Settings, store: DynStore, clock: DynClock) -> Result<AppState, StartupError> {
+    let jwt = &settings.simple_jwt;
+    let fallback = SecretString::from(String::new());
+    let signing_key = jwt.signing_key.as_ref().or(settings.secret_key.as_ref()).unwrap_or(&fallback);
+    let keys = Keys::new(jwt.algorithm, signing_key, jwt.verifying_key.as_deref(), jwt.signing_key_id.clone())?;
+    let tokens = TokenService { keys, rules: TokenRules::from(jwt) };
+    let passwords = password_service(&settings)?;
+    let authjs = if settings.authjs_secrets.is_empty() {
+        None
+    } else {
+        let secrets: Vec<&[u8]> = settings.authjs_secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
+        Some(authjs_jwe::SessionDecoder::new(&secrets))
+    };
+    Ok(AppState::new(Inner { settings, store, tokens, passwords, clock, authjs }))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        ensure_secret_key(&mut settings)?;
+        let store = open_store(&settings).await?;
+        let addr = settings.bind;
+        let state = build_state(settings, store, Arc::new(SystemClock)).await?;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = http::router(self.state);
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await
+    }
+}

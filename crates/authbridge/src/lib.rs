@@ -7,6 +7,7 @@
 //! - `config`, `app` (wiring), `cli`.
 #![deny(clippy::unwrap_used)]
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod clock;

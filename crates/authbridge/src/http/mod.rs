@@ -1,1 +1,145 @@
-//! (in progress)
+//! HTTP: the router assembled from one module per capability, the shared state, and the
+//! middleware stack (built in `router`, where its order is explained).
+
+pub mod auth;
+mod authjs;
+pub mod body;
+pub mod error;
+mod health;
+mod me;
+mod pyjson;
+pub mod token_api;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use axum::Router;
+use serde_json::Value;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::ApiError;
+
+use crate::clock::DynClock;
+use crate::config::Settings;
+use crate::passwords::PasswordService;
+use crate::storage::DynStore;
+use crate::tokens::TokenService;
+
+/// Everything handlers need, injected (no globals): storage, clock, keys, hashers.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub settings: Settings,
+    pub store: DynStore,
+    pub tokens: TokenService,
+    pub passwords: PasswordService,
+    pub clock: DynClock,
+    pub authjs: Option<authjs_jwe::SessionDecoder>,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// DRF's `JSONRenderer`: compact, unescaped unicode, `application/json` without charset.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+}
+
+/// Paths that exist with a trailing slash; the same path without it gets Django's `APPEND_SLASH`
+/// redirect.
+const SLASH_ROUTES: &[&str] = &[
+    "/api/token/",
+    "/api/token/refresh/",
+    "/api/token/verify/",
+    "/api/token/blacklist/",
+    "/api/token/jwks/",
+    "/api/me/",
+];
+
+/// The whole application. Layers run outside-in in the order listed below the routes:
+/// 1. `TraceLayer` first, so every request (even one refused later) is logged with its status;
+/// 2. security headers Django's middleware adds, applied to every response including errors;
+/// 3. the body limit, so an oversized body is refused before any handler buffers it.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(token_api::routes())
+        .merge(me::routes())
+        .merge(authjs::routes())
+        .fallback(fallback)
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn fallback(req: Request) -> Response {
+    let path = req.uri().path();
+    if !path.ends_with('/') {
+        let with_slash = format!("{path}/");
+        if SLASH_ROUTES.contains(&with_slash.as_str()) {
+            let location = match req.uri().query() {
+                Some(q) => format!("{with_slash}?{q}"),
+                None => with_slash,
+            };
+            return Response::builder()
+                .status(StatusCode::MOVED_PERMANENTLY)
+                .header(header::LOCATION, location)
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .body(Body::empty())
+                .unwrap_or_else(|_| StatusCode::MOVED_PERMANENTLY.into_response());
+        }
+    }
+    ApiError::NotFound.into_response()
+}
+
+/// A DRF `APIView` with the given methods: `Allow` and `Vary: Accept` on every response, OPTIONS
+/// answered with DRF's metadata, other methods refused with DRF's 405.
+pub fn drf_view(methods: MethodRouter<AppState>, allow: &'static str, metadata: Value) -> MethodRouter<AppState> {
+    let allow_value = HeaderValue::from_static(allow);
+    methods
+        .options(move || {
+            let metadata = metadata.clone();
+            async move { json_response(StatusCode::OK, &metadata) }
+        })
+        .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method) })
+        .layer(axum::middleware::map_response(move |mut res: Response| {
+            let allow_value = allow_value.clone();
+            async move {
+                let headers = res.headers_mut();
+                headers.insert(header::ALLOW, allow_value);
+                headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+                res
+            }
+        }))
+}

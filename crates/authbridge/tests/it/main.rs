@@ -1,1 +1,6 @@
+//! One integration-test binary (each file under tests/ would link its own slow binary).
+//! Black-box tests start the real server on 127.0.0.1:0; storage tests run the shared conformance
+//! suite; every backend test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 
+mod support;
+mod wire_probe;

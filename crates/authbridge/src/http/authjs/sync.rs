@@ -1,0 +1,81 @@
+//! `POST /api/users/sync`: a server (the Auth.js backend) reports an OAuth/OIDC sign-in; the
+//! Django user is found or created and linked, and gets a simplejwt pair.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::accounts;
+use crate::http::body::{DrfData, Fields};
+use crate::http::token_api::issue_pair;
+use crate::http::{json_response, ApiError, AppState};
+use crate::storage::{ExternalAccount, SyncOutcome};
+
+/// Compare digests so neither content nor length leaks through timing.
+fn service_token_ok(presented: &str, expected: &str) -> bool {
+    Sha256::digest(presented.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into()
+}
+
+pub async fn sync(State(state): State<AppState>, headers: HeaderMap, data: DrfData) -> Result<Response, ApiError> {
+    let expected = state.settings.service_token.as_ref().ok_or(ApiError::NotFound)?;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        None => return Err(ApiError::NotAuthenticated),
+        Some(p) if !service_token_ok(p, expected.expose_secret()) => {
+            return Err(ApiError::AuthenticationFailed {
+                detail: "Invalid service token.".into(),
+                code: Some("invalid_service_token"),
+            })
+        }
+        Some(_) => {}
+    }
+
+    let mut fields = Fields::new(&data);
+    let provider = fields.char_field("provider");
+    let provider_account_id = fields.char_field("provider_account_id");
+    let email = fields.optional_char_field("email").map(|e| e.to_lowercase());
+    let email_verified = fields.boolean_field("email_verified");
+    let name = fields.optional_char_field("name");
+    let image = fields.optional_char_field("image");
+    if let Some(e) = &email {
+        if !e.contains('@') || e.len() > 254 {
+            let mut f = Fields::new(&data);
+            let _ = f.char_field("provider");
+            return Err(ApiError::field("email", "Enter a valid email address."));
+        }
+    }
+    fields.finish()?;
+
+    let account = ExternalAccount { provider, provider_account_id, email, email_verified, name, image };
+    let unusable = django_hashers::make_unusable_password(&mut rand::rng());
+    let template = accounts::new_user(&account, &state.settings.username_field, unusable);
+    let now = state.clock.now();
+    let (user, created) = match state.store.sync_account(&account, &template, now).await? {
+        SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => (u, false),
+        SyncOutcome::Created(u) => (u, true),
+        SyncOutcome::EmailNotVerified => {
+            return Err(ApiError::Conflict {
+                detail: "A user with this email already exists, and the provider did not verify the email. \
+                         Sign in the way you did before to link this account."
+                    .into(),
+                code: "OAuthAccountNotLinked",
+            })
+        }
+    };
+    if !user.is_active {
+        return Err(ApiError::AuthenticationFailed { detail: "User is inactive".into(), code: Some("user_inactive") });
+    }
+    let pair = issue_pair(&state, &user).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"user_id": user.id, "access": pair.access, "refresh": pair.refresh, "created": created}),
+    ))
+}

@@ -1,0 +1,199 @@
+//! One error type for every endpoint, rendered in the format of the peer the endpoint imitates:
+//! DRF/simplejwt JSON for the token API, RFC 6749 error JSON for OAuth 2 endpoints, and small HTML
+//! pages for browser-facing pages. Handlers return `ApiError`; nothing else builds error bodies.
+
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::tokens::TokenError;
+
+const WWW_AUTHENTICATE: HeaderValue = HeaderValue::from_static("Bearer realm=\"api\"");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// simplejwt's `InvalidToken`: 401 `{"detail": <message>, "code": "token_not_valid"}`.
+    #[error("{0}")]
+    Token(TokenError),
+    /// `JWTAuthentication`'s `InvalidToken` for every token class it tried.
+    #[error("Given token not valid for any token type")]
+    NoValidTokenType { message: String },
+    /// DRF's `AuthenticationFailed`: 401 `{"detail": ..}` plus `"code"` when simplejwt adds one.
+    #[error("{detail}")]
+    AuthenticationFailed { detail: String, code: Option<&'static str> },
+    /// DRF's `NotAuthenticated`.
+    #[error("Authentication credentials were not provided.")]
+    NotAuthenticated,
+    /// Serializer field errors: 400 `{"<field>": ["..."]}` in field order.
+    #[error("invalid fields")]
+    Fields(Map<String, Value>),
+    /// 400 `{"non_field_errors": [..]}`.
+    #[error("{0}")]
+    NonField(String),
+    /// DRF's `ParseError`: 400 `{"detail": ..}`.
+    #[error("{0}")]
+    Parse(String),
+    #[error("Unsupported media type \"{0}\" in request.")]
+    UnsupportedMediaType(String),
+    #[error("Method \"{0}\" not allowed.")]
+    MethodNotAllowed(Method),
+    /// 403 `{"detail": ..}` (DRF's `PermissionDenied`, e.g. a CSRF failure).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409 `{"detail": .., "code": ..}`.
+    #[error("{detail}")]
+    Conflict { detail: String, code: &'static str },
+    #[error("Not found.")]
+    NotFound,
+    #[error("Request body too large.")]
+    PayloadTooLarge,
+    /// RFC 6749 §5.2 error response (OAuth 2 / OIDC endpoints).
+    #[error("{error}")]
+    OAuth { status: StatusCode, error: &'static str, description: Option<String> },
+    /// A small HTML page (browser-facing endpoints).
+    #[error("{title}")]
+    Html { status: StatusCode, title: String, message: String },
+    /// Anything unexpected: logged with its cause, answered without it.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+
+    pub fn field(name: &str, message: &str) -> Self {
+        let mut m = Map::new();
+        m.insert(name.into(), json!([message]));
+        Self::Fields(m)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Token(_)
+            | Self::NoValidTokenType { .. }
+            | Self::AuthenticationFailed { .. }
+            | Self::NotAuthenticated => StatusCode::UNAUTHORIZED,
+            Self::Fields(_) | Self::NonField(_) | Self::Parse(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::OAuth { status, .. } | Self::Html { status, .. } => *status,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            Self::Token(e) => json!({"detail": e.to_string(), "code": "token_not_valid"}),
+            Self::NoValidTokenType { message } => json!({
+                "detail": "Given token not valid for any token type",
+                "code": "token_not_valid",
+                "messages": [{"token_class": "AccessToken", "token_type": "access", "message": message}],
+            }),
+            Self::AuthenticationFailed { detail, code: Some(code) } => {
+                json!({"detail": detail, "code": code})
+            }
+            Self::Conflict { detail, code } => json!({"detail": detail, "code": code}),
+            Self::Fields(map) => Value::Object(map.clone()),
+            Self::NonField(msg) => json!({"non_field_errors": [msg]}),
+            Self::OAuth { error, description, .. } => match description {
+                Some(d) => json!({"error": error, "error_description": d}),
+                None => json!({"error": error}),
+            },
+            Self::Internal(_) => json!({"detail": "A server error occurred."}),
+            other => json!({"detail": other.to_string()}),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        Self::Token(e)
+    }
+}
+
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<crate::passwords::PasswordTaskError> for ApiError {
+    fn from(e: crate::passwords::PasswordTaskError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Self::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = match &self {
+            Self::Html { title, message, .. } => {
+                let page = format!(
+                    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body><h1>{}</h1><p>{}</p></body></html>\n",
+                    escape_html(title),
+                    escape_html(title),
+                    escape_html(message)
+                );
+                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+            }
+            _ => super::json_response(status, &self.body()),
+        };
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED && !matches!(self, Self::OAuth { .. }) {
+            headers.insert(header::WWW_AUTHENTICATE, WWW_AUTHENTICATE);
+        }
+        if matches!(self, Self::OAuth { .. }) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_match_drf_and_simplejwt() {
+        assert_eq!(
+            ApiError::Token(TokenError::Expired).body().to_string(),
+            r#"{"detail":"Token is expired","code":"token_not_valid"}"#
+        );
+        assert_eq!(
+            ApiError::AuthenticationFailed {
+                detail: "No active account found with the given credentials".into(),
+                code: None
+            }
+            .body()
+            .to_string(),
+            r#"{"detail":"No active account found with the given credentials"}"#
+        );
+        assert_eq!(
+            ApiError::NonField("Token is blacklisted".into()).body().to_string(),
+            r#"{"non_field_errors":["Token is blacklisted"]}"#
+        );
+        assert_eq!(
+            ApiError::MethodNotAllowed(Method::GET).body().to_string(),
+            r#"{"detail":"Method \"GET\" not allowed."}"#
+        );
+        assert_eq!(
+            ApiError::OAuth { status: StatusCode::BAD_REQUEST, error: "invalid_grant", description: None }
+                .body()
+                .to_string(),
+            r#"{"error":"invalid_grant"}"#
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! `GET /api/me/`: who the Bearer access token belongs to, with simplejwt `JWTAuthentication`'s
+//! exact errors (the probe's protected Django view, served by authbridge itself).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::auth::JwtUser;
+use super::{drf_view, json_response, AppState};
+
+pub fn routes() -> Router<AppState> {
+    let metadata = json!({
+        "name": "Me",
+        "description": "",
+        "renders": ["application/json", "text/html"],
+        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
+    });
+    Router::new().route("/api/me/", drf_view(get(me), "GET, HEAD, OPTIONS", metadata))
+}
+
+async fn me(auth: JwtUser) -> Response {
+    let user = auth.user;
+    json_response(
+        StatusCode::OK,
+        &json!({"id": user.id, "username": user.username, "email": user.email.unwrap_or_default()}),
+    )
+}

@@ -1,0 +1,35 @@
+//! `POST /api/token/blacklist/` (simplejwt `TokenBlacklistView`): logout.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::{outstanding, read_refresh};
+use crate::http::body::{DrfData, Fields};
+use crate::http::{json_response, ApiError, AppState};
+use crate::tokens::UserIdClaim;
+
+pub fn metadata() -> Value {
+    super::view_metadata(
+        "Token Blacklist",
+        "Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.",
+        &[("refresh", "Refresh")],
+    )
+}
+
+pub async fn blacklist(State(state): State<AppState>, data: DrfData) -> Result<Response, ApiError> {
+    let mut fields = Fields::new(&data);
+    let raw = fields.char_field("refresh");
+    fields.finish()?;
+
+    let now = state.clock.now();
+    let (token, _) = read_refresh(&state, &raw, now.timestamp(), true).await?;
+    // `blacklist()` links the row to the user if it still exists (a deleted user's token gets NULL).
+    let user_id = match token.user_id(&state.tokens.rules) {
+        UserIdClaim::Id(id) => state.store.user_by_id(id).await?.map(|u| u.id),
+        _ => None,
+    };
+    state.store.blacklist(&outstanding(&state, &token, &raw, user_id, now), now).await?;
+    Ok(json_response(StatusCode::OK, &json!({})))
+}

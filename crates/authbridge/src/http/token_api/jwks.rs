@@ -1,0 +1,15 @@
+//! `GET /api/token/jwks/`: the public key for asymmetric algorithms, for simplejwt's `JWK_URL`.
+//! With an HMAC algorithm there is nothing public to publish: 404.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::http::{json_response, ApiError, AppState};
+
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let doc = state.tokens.keys.jwks().ok_or(ApiError::NotFound)?;
+    let mut res = json_response(StatusCode::OK, &doc).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(res)
+}

@@ -1,0 +1,114 @@
+//! simplejwt's four views (obtain, refresh, verify, blacklist) plus the JWKS for asymmetric keys.
+//! One file per endpoint; shared steps (issuing a pair, reading a refresh token) live here.
+
+mod blacklist;
+mod jwks;
+mod obtain;
+mod refresh;
+mod verify;
+
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::{drf_view, ApiError, AppState};
+use crate::storage::{OutstandingToken, User};
+use crate::tokens::{epoch_to_datetime, Token, TokenError, TokenType};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/token/", drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata()))
+        .route("/api/token/refresh/", drf_view(post(refresh::refresh), "POST, OPTIONS", refresh::metadata()))
+        .route("/api/token/verify/", drf_view(post(verify::verify), "POST, OPTIONS", verify::metadata()))
+        .route(
+            "/api/token/blacklist/",
+            drf_view(post(blacklist::blacklist), "POST, OPTIONS", blacklist::metadata()),
+        )
+        .route("/api/token/jwks/", get(jwks::jwks))
+}
+
+/// DRF's OPTIONS metadata for a token view with the given fields.
+fn view_metadata(name: &str, description: &str, fields: &[(&str, &str)]) -> Value {
+    let mut post = serde_json::Map::new();
+    for (field, label) in fields {
+        post.insert(
+            (*field).into(),
+            json!({"type": "string", "required": true, "read_only": false, "label": label}),
+        );
+    }
+    json!({
+        "name": name,
+        "description": description,
+        "renders": ["application/json", "text/html"],
+        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
+        "actions": {"POST": post},
+    })
+}
+
+/// A freshly issued pair for a user (login, token exchange, user sync): `for_user`, outstand, and
+/// the derived access token, as `TokenObtainPairSerializer` does.
+pub struct IssuedPair {
+    pub refresh: String,
+    pub access: String,
+}
+
+pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, ApiError> {
+    let now = state.clock.now();
+    let rules = &state.tokens.rules;
+    let (refresh, access) = {
+        let mut rng = rand::rng();
+        let mut refresh = rules.refresh_for_user(user.id, now.timestamp(), &mut rng);
+        if state.settings.simple_jwt.check_revoke_token {
+            refresh.claims.insert(
+                state.settings.simple_jwt.revoke_token_claim.clone(),
+                Value::from(super::auth::password_hash_claim(&user.password)),
+            );
+        }
+        let access = rules.access_from_refresh(&refresh, now.timestamp(), &mut rng);
+        (refresh, access)
+    };
+    let refresh_raw = state.tokens.encode(&refresh).map_err(ApiError::internal)?;
+    let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
+    state.store.outstand(&outstanding(state, &refresh, &refresh_raw, Some(user.id), now), None).await?;
+    if state.settings.simple_jwt.update_last_login {
+        state.store.set_last_login(user.id, now).await?;
+    }
+    Ok(IssuedPair { refresh: refresh_raw, access: access_raw })
+}
+
+/// The outstanding-token row simplejwt writes for a refresh token.
+fn outstanding(
+    state: &AppState,
+    token: &Token,
+    raw: &str,
+    user_id: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> OutstandingToken {
+    OutstandingToken {
+        user_id,
+        jti: token.jti(&state.tokens.rules).unwrap_or_default().to_string(),
+        token: raw.to_string(),
+        created_at: Some(now),
+        expires_at: epoch_to_datetime(token.exp().unwrap_or_default()),
+    }
+}
+
+/// `RefreshToken(raw)`: decode, then `check_blacklist()` before the other checks (simplejwt's
+/// order). A token without jti is "Token has no id" here, where simplejwt answers 500.
+/// A blacklisted token is an error when `blacklist_is_final`; otherwise (a rotation that may be
+/// replayed within the grace window) the token is returned with `true` and the rotation decides.
+async fn read_refresh(
+    state: &AppState,
+    raw: &str,
+    now: i64,
+    blacklist_is_final: bool,
+) -> Result<(Token, bool), ApiError> {
+    let token = state.tokens.decode(raw, now)?;
+    let jti = token.jti(&state.tokens.rules).ok_or(TokenError::NoId)?;
+    let blacklisted = state.store.is_blacklisted(jti).await?;
+    if blacklisted && blacklist_is_final {
+        return Err(TokenError::Blacklisted.into());
+    }
+    state.tokens.rules.verify(&token, Some(TokenType::Refresh), now)?;
+    Ok((token, blacklisted))
+}
