@@ -10,9 +10,16 @@ const USERNAME_MAX: usize = 150 - 6;
 /// characters Django's validator refuses are dropped.
 pub fn username_base(account: &ExternalAccount) -> String {
     let candidates = [
-        account.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string),
+        account
+            .email
+            .as_deref()
+            .and_then(|e| e.split('@').next())
+            .map(str::to_string),
         account.name.clone(),
-        Some(format!("{}_{}", account.provider, account.provider_account_id)),
+        Some(format!(
+            "{}_{}",
+            account.provider, account.provider_account_id
+        )),
     ];
     for candidate in candidates.into_iter().flatten() {
         let cleaned: String = candidate
@@ -30,7 +37,11 @@ pub fn username_base(account: &ExternalAccount) -> String {
 
 /// The user to create for an account: names split like Django's admin would show them, an
 /// unusable password (`!` + 40 chars) since the person signs in through the provider.
-pub fn new_user(account: &ExternalAccount, username_field: &str, unusable_password: String) -> NewUser {
+pub fn new_user(
+    account: &ExternalAccount,
+    username_field: &str,
+    unusable_password: String,
+) -> NewUser {
     let (first, last) = match account.name.as_deref().map(str::trim) {
         Some(name) if !name.is_empty() => match name.split_once(' ') {
             Some((f, l)) => (f.to_string(), l.trim().to_string()),
@@ -39,7 +50,11 @@ pub fn new_user(account: &ExternalAccount, username_field: &str, unusable_passwo
         _ => (String::new(), String::new()),
     };
     let email = account.email.clone().unwrap_or_default();
-    let username = if username_field == "email" && !email.is_empty() { email.clone() } else { username_base(account) };
+    let username = if username_field == "email" && !email.is_empty() {
+        email.clone()
+    } else {
+        username_base(account)
+    };
     NewUser {
         username,
         password: unusable_password,
@@ -69,18 +84,34 @@ mod tests {
 
     #[test]
     fn usernames_are_valid_for_django() {
-        assert_eq!(username_base(&account(Some("ada.lovelace@example.com"), None)), "ada.lovelace");
-        assert_eq!(username_base(&account(None, Some("Ada Lovelace"))), "Ada_Lovelace");
+        assert_eq!(
+            username_base(&account(Some("ada.lovelace@example.com"), None)),
+            "ada.lovelace"
+        );
+        assert_eq!(
+            username_base(&account(None, Some("Ada Lovelace"))),
+            "Ada_Lovelace"
+        );
         assert_eq!(username_base(&account(Some("!!!@x"), Some("  "))), "__");
         assert_eq!(username_base(&account(None, None)), "github_4242");
-        assert_eq!(username_base(&account(Some(&format!("{}@x", "a".repeat(300))), None)).len(), USERNAME_MAX);
+        assert_eq!(
+            username_base(&account(Some(&format!("{}@x", "a".repeat(300))), None)).len(),
+            USERNAME_MAX
+        );
         assert_eq!(username_base(&account(Some("émile@x"), None)), "émile");
     }
 
     #[test]
     fn names_split() {
-        let u = new_user(&account(Some("a@x.org"), Some("Ada King Lovelace")), "username", "!x".into());
-        assert_eq!((u.first_name.as_str(), u.last_name.as_str()), ("Ada", "King Lovelace"));
+        let u = new_user(
+            &account(Some("a@x.org"), Some("Ada King Lovelace")),
+            "username",
+            "!x".into(),
+        );
+        assert_eq!(
+            (u.first_name.as_str(), u.last_name.as_str()),
+            ("Ada", "King Lovelace")
+        );
         let u = new_user(&account(Some("a@x.org"), None), "email", "!x".into());
         assert_eq!(u.username, "a@x.org");
     }

@@ -24,16 +24,24 @@ pub enum StartupError {
     #[error("PASSWORD_HASHERS: {0}")]
     Hashers(String),
     #[error("secret file {path}: {source}")]
-    SecretFile { path: String, source: std::io::Error },
+    SecretFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Django's `get_random_secret_key()`: 50 characters from its alphabet.
 fn generate_secret_key() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
     let mut rng = rand::rng();
-    (0..50).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..50)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Use `DJANGO_SECRET_KEY` when set; otherwise load the generated key, generating and storing it
@@ -43,7 +51,10 @@ pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
         return Ok(());
     }
     let path = settings.secret_file.clone();
-    let file_err = |source| StartupError::SecretFile { path: path.display().to_string(), source };
+    let file_err = |source| StartupError::SecretFile {
+        path: path.display().to_string(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => {
             settings.secret_key = Some(SecretString::from(text.trim().to_string()));
@@ -80,7 +91,10 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 }
 
 pub fn user_table(settings: &Settings) -> UserTable {
-    UserTable { table: settings.user_table.clone(), username_field: settings.username_field.clone() }
+    UserTable {
+        table: settings.user_table.clone(),
+        username_field: settings.username_field.clone(),
+    }
 }
 
 pub fn password_service(settings: &Settings) -> Result<PasswordService, StartupError> {
@@ -106,20 +120,47 @@ pub async fn open_store(settings: &Settings) -> Result<DynStore, StartupError> {
 }
 
 /// Build the state from settings that already hold a secret key (see `ensure_secret_key`).
-pub async fn build_state(settings: Settings, store: DynStore, clock: DynClock) -> Result<AppState, StartupError> {
+pub async fn build_state(
+    settings: Settings,
+    store: DynStore,
+    clock: DynClock,
+) -> Result<AppState, StartupError> {
     let jwt = &settings.simple_jwt;
     let fallback = SecretString::from(String::new());
-    let signing_key = jwt.signing_key.as_ref().or(settings.secret_key.as_ref()).unwrap_or(&fallback);
-    let keys = Keys::new(jwt.algorithm, signing_key, jwt.verifying_key.as_deref(), jwt.signing_key_id.clone())?;
-    let tokens = TokenService { keys, rules: TokenRules::from(jwt) };
+    let signing_key = jwt
+        .signing_key
+        .as_ref()
+        .or(settings.secret_key.as_ref())
+        .unwrap_or(&fallback);
+    let keys = Keys::new(
+        jwt.algorithm,
+        signing_key,
+        jwt.verifying_key.as_deref(),
+        jwt.signing_key_id.clone(),
+    )?;
+    let tokens = TokenService {
+        keys,
+        rules: TokenRules::from(jwt),
+    };
     let passwords = password_service(&settings)?;
     let authjs = if settings.authjs_secrets.is_empty() {
         None
     } else {
-        let secrets: Vec<&[u8]> = settings.authjs_secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
+        let secrets: Vec<&[u8]> = settings
+            .authjs_secrets
+            .iter()
+            .map(|s| s.expose_secret().as_bytes())
+            .collect();
         Some(authjs_jwe::SessionDecoder::new(&secrets))
     };
-    Ok(AppState::new(Inner { settings, store, tokens, passwords, clock, authjs }))
+    Ok(AppState::new(Inner {
+        settings,
+        store,
+        tokens,
+        passwords,
+        clock,
+        authjs,
+    }))
 }
 
 pub struct Application {
@@ -133,7 +174,9 @@ impl Application {
         let store = open_store(&settings).await?;
         let addr = settings.bind;
         let state = build_state(settings, store, Arc::new(SystemClock)).await?;
-        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self { listener, state })
     }
 
@@ -145,8 +188,13 @@ impl Application {
         &self.state
     }
 
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = http::router(self.state);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }

@@ -11,7 +11,11 @@ use crate::config::Settings;
 use crate::storage::{NewUser, StorageError};
 
 #[derive(Debug, Parser)]
-#[command(name = "authbridge", version, about = "Django's token API and an Auth.js bridge in one server")]
+#[command(
+    name = "authbridge",
+    version,
+    about = "Django's token API and an Auth.js bridge in one server"
+)]
 pub struct Cli {
     /// TOML configuration file (keys as documented in docs/configuration.md).
     #[arg(long, global = true, env = "AUTHBRIDGE_CONFIG")]
@@ -72,12 +76,16 @@ fn read_password(from_stdin: bool) -> Result<Zeroizing<String>, CliError> {
         let first = Zeroizing::new(rpassword::prompt_password("Password: ")?);
         let second = Zeroizing::new(rpassword::prompt_password("Password (again): ")?);
         if first != second {
-            return Err(CliError::Usage("Error: Your passwords didn't match.".into()));
+            return Err(CliError::Usage(
+                "Error: Your passwords didn't match.".into(),
+            ));
         }
         first
     };
     if password.is_empty() {
-        return Err(CliError::Usage("Error: Blank passwords aren't allowed.".into()));
+        return Err(CliError::Usage(
+            "Error: Blank passwords aren't allowed.".into(),
+        ));
     }
     Ok(password)
 }
@@ -93,9 +101,16 @@ pub async fn createuser(
     app::ensure_secret_key(&mut settings)?;
     let store = app::open_store(&settings).await?;
     let passwords = app::password_service(&settings)?;
-    let encoded = passwords.make(password).await.map_err(|e| CliError::Usage(e.to_string()))?;
+    let encoded = passwords
+        .make(password)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let email = email.unwrap_or_else(|| {
-        if settings.username_field == "email" { username.clone() } else { String::new() }
+        if settings.username_field == "email" {
+            username.clone()
+        } else {
+            String::new()
+        }
     });
     let new = NewUser {
         username: username.clone(),
@@ -111,14 +126,19 @@ pub async fn createuser(
             println!("Created user {:?} (id {}).", user.username, user.id);
             Ok(())
         }
-        Err(StorageError::Conflict(_)) => {
-            Err(CliError::Usage(format!("Error: That {} is already taken.", settings.username_field)))
-        }
+        Err(StorageError::Conflict(_)) => Err(CliError::Usage(format!(
+            "Error: That {} is already taken.",
+            settings.username_field
+        ))),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn changepassword(settings: Settings, username: String, password_stdin: bool) -> Result<(), CliError> {
+pub async fn changepassword(
+    settings: Settings,
+    username: String,
+    password_stdin: bool,
+) -> Result<(), CliError> {
     let store = app::open_store(&settings).await?;
     let user = store
         .user_by_username(&username)
@@ -126,7 +146,10 @@ pub async fn changepassword(settings: Settings, username: String, password_stdin
         .ok_or_else(|| CliError::Usage(format!("Error: user '{username}' does not exist")))?;
     let password = read_password(password_stdin)?;
     let passwords = app::password_service(&settings)?;
-    let encoded = passwords.make(password).await.map_err(|e| CliError::Usage(e.to_string()))?;
+    let encoded = passwords
+        .make(password)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     store.set_password(user.id, &encoded).await?;
     println!("Password changed successfully for user '{username}'");
     Ok(())

@@ -26,7 +26,8 @@ impl MockClock {
         Self(Arc::new(AtomicI64::new(at.timestamp_micros())))
     }
     pub fn advance(&self, by: chrono::Duration) {
-        self.0.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::SeqCst);
+        self.0
+            .fetch_add(by.num_microseconds().unwrap_or(0), Ordering::SeqCst);
     }
 }
 

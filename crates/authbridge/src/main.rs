@@ -17,13 +17,16 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let mut settings = Settings::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
+    let mut settings =
+        Settings::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
     match cli.command {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
             }
-            let app = Application::build(settings).await.context("starting the server")?;
+            let app = Application::build(settings)
+                .await
+                .context("starting the server")?;
             let addr = app.local_addr()?;
             tracing::info!(%addr, "authbridge ready");
             // One line on stdout for scripts and tests that started us on port 0.
@@ -32,9 +35,12 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await?;
         }
         Command::Migrate => {
-            let store = authbridge::storage::connect(&settings.database_url, authbridge::app::user_table(&settings))
-                .await
-                .context("opening the database")?;
+            let store = authbridge::storage::connect(
+                &settings.database_url,
+                authbridge::app::user_table(&settings),
+            )
+            .await
+            .context("opening the database")?;
             let report = store.migrate().await.context("migrating")?;
             if report.created_django_tables {
                 println!("Created Django's tables (auth, contenttypes, token_blacklist).");
@@ -46,10 +52,18 @@ async fn main() -> anyhow::Result<()> {
                 println!("No migrations to apply.");
             }
         }
-        Command::Createuser { username, email, superuser, password_stdin } => {
+        Command::Createuser {
+            username,
+            email,
+            superuser,
+            password_stdin,
+        } => {
             cli::createuser(settings, username, email, superuser, password_stdin).await?;
         }
-        Command::Changepassword { username, password_stdin } => {
+        Command::Changepassword {
+            username,
+            password_stdin,
+        } => {
             cli::changepassword(settings, username, password_stdin).await?;
         }
     }

@@ -19,7 +19,10 @@ pub struct PasswordTaskError;
 
 impl PasswordService {
     pub fn new(hashers: Hashers, workers: usize) -> Self {
-        Self { hashers: Arc::new(hashers), permits: Arc::new(Semaphore::new(workers.max(1))) }
+        Self {
+            hashers: Arc::new(hashers),
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+        }
     }
 
     pub fn hashers(&self) -> &Hashers {
@@ -30,9 +33,15 @@ impl PasswordService {
         &self,
         job: impl FnOnce(&Hashers) -> T + Send + 'static,
     ) -> Result<T, PasswordTaskError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordTaskError)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordTaskError)?;
         let hashers = self.hashers.clone();
-        tokio::task::spawn_blocking(move || job(&hashers)).await.map_err(|_| PasswordTaskError)
+        tokio::task::spawn_blocking(move || job(&hashers))
+            .await
+            .map_err(|_| PasswordTaskError)
     }
 
     /// Check `password` against the stored hash; `None` stored (unknown user) runs Django's dummy
@@ -46,7 +55,10 @@ impl PasswordService {
             Some(encoded) => h.check_password(&password, &encoded),
             None => {
                 h.run_dummy(&password);
-                Verdict { valid: false, must_update: false }
+                Verdict {
+                    valid: false,
+                    must_update: false,
+                }
             }
         })
         .await
@@ -54,6 +66,7 @@ impl PasswordService {
 
     /// Django's `make_password` with the preferred hasher.
     pub async fn make(&self, password: Zeroizing<String>) -> Result<String, PasswordTaskError> {
-        self.run(move |h| h.make_password(&password, &mut rand::rng())).await
+        self.run(move |h| h.make_password(&password, &mut rand::rng()))
+            .await
     }
 }

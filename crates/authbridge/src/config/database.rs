@@ -74,17 +74,24 @@ mod tests {
     fn postgres_forms() {
         assert_eq!(
             DatabaseUrl::parse("postgresql://u:p@127.0.0.1:5432/app"),
-            Ok(DatabaseUrl::Postgres("postgres://u:p@127.0.0.1:5432/app".into()))
+            Ok(DatabaseUrl::Postgres(
+                "postgres://u:p@127.0.0.1:5432/app".into()
+            ))
         );
         assert_eq!(
             DatabaseUrl::parse("postgres://postgres@127.0.0.1/test"),
-            Ok(DatabaseUrl::Postgres("postgres://postgres@127.0.0.1/test".into()))
+            Ok(DatabaseUrl::Postgres(
+                "postgres://postgres@127.0.0.1/test".into()
+            ))
         );
     }
 
     #[test]
     fn rejects_other_schemes() {
-        assert!(matches!(DatabaseUrl::parse("mysql://x/y"), Err(DatabaseUrlError::Scheme(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://x/y"),
+            Err(DatabaseUrlError::Scheme(_))
+        ));
         assert!(DatabaseUrl::parse("nonsense").is_err());
     }
 }

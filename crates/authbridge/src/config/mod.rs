@@ -3,9 +3,11 @@
 //! `AUTH_SECRET`, ...); `[simple_jwt]` holds simplejwt's setting names, each also settable as
 //! `SIMPLE_JWT_<KEY>`. Unknown keys are errors that name the key.
 
+pub mod browser;
 mod database;
 pub mod simple_jwt;
 
+pub use browser::BrowserSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use simple_jwt::{Algorithm, SimpleJwt};
 
@@ -24,9 +26,15 @@ pub enum ConfigError {
     #[error("configuration key {key}: {reason}")]
     Invalid { key: String, reason: String },
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML: {source}")]
-    Toml { path: PathBuf, source: Box<toml::de::Error> },
+    Toml {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
 }
 
 /// One value from either source, with the conversions both need.
@@ -38,7 +46,10 @@ pub enum RawValue {
 
 impl RawValue {
     fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid { key: key.to_string(), reason: reason.into() }
+        ConfigError::Invalid {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
     }
 
     pub fn string(&self, key: &str) -> Result<String, ConfigError> {
@@ -52,7 +63,11 @@ impl RawValue {
     /// Empty strings (and Python's `None` spelled as a string) mean unset.
     pub fn optional_string(&self, key: &str) -> Result<Option<String>, ConfigError> {
         let s = self.string(key)?;
-        Ok(if s.is_empty() || s == "None" { None } else { Some(s) })
+        Ok(if s.is_empty() || s == "None" {
+            None
+        } else {
+            Some(s)
+        })
     }
 
     pub fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
@@ -83,9 +98,10 @@ impl RawValue {
     pub fn integer(&self, key: &str) -> Result<i64, ConfigError> {
         match self {
             Self::Toml(toml::Value::Integer(i)) => Ok(*i),
-            Self::Env(s) | Self::Toml(toml::Value::String(s)) => {
-                s.trim().parse().map_err(|_| Self::invalid(key, format!("{s:?} is not an integer")))
-            }
+            Self::Env(s) | Self::Toml(toml::Value::String(s)) => s
+                .trim()
+                .parse()
+                .map_err(|_| Self::invalid(key, format!("{s:?} is not an integer"))),
             Self::Toml(_) => Err(Self::invalid(key, "expected an integer")),
         }
     }
@@ -133,12 +149,16 @@ pub struct Settings {
     pub password_workers: usize,
     /// Origins allowed to send cookie-authenticated requests (`Origin` check); empty = same-origin only.
     pub trusted_origins: Vec<String>,
+    /// Browser clients: CORS (django-cors-headers' names) and cookie mode (dj-rest-auth's).
+    pub browser: BrowserSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            bind: DEFAULT_BIND.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            bind: DEFAULT_BIND
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
             database_url: DEFAULT_DATABASE_URL.into(),
             secret_key: None,
             secret_file: PathBuf::from(DEFAULT_SECRET_FILE),
@@ -150,6 +170,7 @@ impl Default for Settings {
             service_token: None,
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             trusted_origins: Vec::new(),
+            browser: BrowserSettings::default(),
         }
     }
 }
@@ -181,6 +202,24 @@ impl Settings {
         "AUTHBRIDGE_SERVICE_TOKEN",
         "AUTHBRIDGE_PASSWORD_WORKERS",
         "AUTHBRIDGE_TRUSTED_ORIGINS",
+        // BrowserSettings::KEYS (a unit test there keeps the two lists in step)
+        "CORS_ALLOWED_ORIGINS",
+        "CORS_ALLOWED_ORIGIN_REGEXES",
+        "CORS_ALLOW_ALL_ORIGINS",
+        "CORS_ALLOW_CREDENTIALS",
+        "CORS_ALLOW_HEADERS",
+        "CORS_ALLOW_METHODS",
+        "CORS_EXPOSE_HEADERS",
+        "CORS_PREFLIGHT_MAX_AGE",
+        "CORS_URLS_REGEX",
+        "CORS_ALLOW_PRIVATE_NETWORK",
+        "JWT_AUTH_COOKIE",
+        "JWT_AUTH_REFRESH_COOKIE",
+        "JWT_AUTH_REFRESH_COOKIE_PATH",
+        "JWT_AUTH_SECURE",
+        "JWT_AUTH_HTTPONLY",
+        "JWT_AUTH_SAMESITE",
+        "JWT_AUTH_COOKIE_USE_CSRF",
     ];
 
     /// Load the file (if any), then apply the environment.
@@ -191,8 +230,10 @@ impl Settings {
         let mut settings = Self::default();
         let mut secrets = AuthJsSecrets::default();
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
             let table: toml::Table = text.parse().map_err(|source| ConfigError::Toml {
                 path: path.to_path_buf(),
                 source: Box::new(source),
@@ -227,10 +268,16 @@ impl Settings {
             .map(SecretString::from)
             .collect();
         settings.simple_jwt.validate()?;
+        settings.browser.validate()?;
         Ok(settings)
     }
 
-    fn set(&mut self, key: &str, value: &RawValue, secrets: &mut AuthJsSecrets) -> Result<(), ConfigError> {
+    fn set(
+        &mut self,
+        key: &str,
+        value: &RawValue,
+        secrets: &mut AuthJsSecrets,
+    ) -> Result<(), ConfigError> {
         match key {
             "AUTHBRIDGE_BIND" => {
                 let s = value.string(key)?;
@@ -273,6 +320,7 @@ impl Settings {
                 self.password_workers = n as usize;
             }
             "AUTHBRIDGE_TRUSTED_ORIGINS" => self.trusted_origins = value.string_list(key)?,
+            k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(())
@@ -289,7 +337,10 @@ fn identifier(key: &str, value: &RawValue) -> Result<String, ConfigError> {
     if ok {
         Ok(s)
     } else {
-        Err(RawValue::invalid(key, format!("{s:?} is not a plain SQL identifier")))
+        Err(RawValue::invalid(
+            key,
+            format!("{s:?} is not a plain SQL identifier"),
+        ))
     }
 }
 
@@ -299,7 +350,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -341,8 +395,15 @@ ROTATE_REFRESH_TOKENS = true
         .unwrap();
         assert_eq!(s.simple_jwt.access_token_lifetime, 60);
         assert!(s.simple_jwt.rotate_refresh_tokens);
-        assert_eq!(s.secret_key.as_ref().unwrap().expose_secret(), "file-secret");
-        let secrets: Vec<_> = s.authjs_secrets.iter().map(|s| s.expose_secret().to_string()).collect();
+        assert_eq!(
+            s.secret_key.as_ref().unwrap().expose_secret(),
+            "file-secret"
+        );
+        let secrets: Vec<_> = s
+            .authjs_secrets
+            .iter()
+            .map(|s| s.expose_secret().to_string())
+            .collect();
         assert_eq!(secrets, ["new", "old", "v4"]);
     }
 
@@ -351,16 +412,22 @@ ROTATE_REFRESH_TOKENS = true
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "[simple_jwt]\nROTATE_REFRESH_TOKEN = true\n").unwrap();
-        let err = Settings::load(Some(&path), env(&[])).unwrap_err().to_string();
+        let err = Settings::load(Some(&path), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ROTATE_REFRESH_TOKEN"), "{err}");
         std::fs::write(&path, "DATABSE_URL = \"x\"\n").unwrap();
-        let err = Settings::load(Some(&path), env(&[])).unwrap_err().to_string();
+        let err = Settings::load(Some(&path), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("DATABSE_URL"), "{err}");
     }
 
     #[test]
     fn unknown_simple_jwt_env_key_is_named() {
-        let err = Settings::load(None, env(&[("SIMPLE_JWT_NOPE", "1")])).unwrap_err().to_string();
+        let err = Settings::load(None, env(&[("SIMPLE_JWT_NOPE", "1")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("NOPE"), "{err}");
     }
 

@@ -163,7 +163,9 @@ impl SimpleJwt {
                     ),
                 })?;
             }
-            "SIGNING_KEY" => self.signing_key = value.optional_string(&name)?.map(SecretString::from),
+            "SIGNING_KEY" => {
+                self.signing_key = value.optional_string(&name)?.map(SecretString::from)
+            }
             "VERIFYING_KEY" => self.verifying_key = value.optional_string(&name)?,
             "SIGNING_KEY_ID" => self.signing_key_id = value.optional_string(&name)?,
             "AUDIENCE" => self.audience = value.optional_string(&name)?,
@@ -187,7 +189,9 @@ impl SimpleJwt {
             "AUTH_HEADER_NAME" => self.auth_header_name = value.string(&name)?,
             "CHECK_REVOKE_TOKEN" => self.check_revoke_token = value.boolean(&name)?,
             "REVOKE_TOKEN_CLAIM" => self.revoke_token_claim = value.string(&name)?,
-            "REFRESH_TOKEN_GRACE_PERIOD" => self.refresh_token_grace_period = value.duration(&name)?,
+            "REFRESH_TOKEN_GRACE_PERIOD" => {
+                self.refresh_token_grace_period = value.duration(&name)?
+            }
             k if UNSUPPORTED.contains(&k) => {
                 return Err(ConfigError::Invalid {
                     key: name,
@@ -280,9 +284,13 @@ mod tests {
     #[test]
     fn unknown_and_unsupported_keys_are_named() {
         let mut s = SimpleJwt::default();
-        let err = s.set("ACESS_TOKEN_LIFETIME", &RawValue::Env("3".into())).unwrap_err();
+        let err = s
+            .set("ACESS_TOKEN_LIFETIME", &RawValue::Env("3".into()))
+            .unwrap_err();
         assert!(err.to_string().contains("ACESS_TOKEN_LIFETIME"), "{err}");
-        let err = s.set("JWK_URL", &RawValue::Env("http://x".into())).unwrap_err();
+        let err = s
+            .set("JWK_URL", &RawValue::Env("http://x".into()))
+            .unwrap_err();
         assert!(err.to_string().contains("JWK_URL"), "{err}");
     }
 }

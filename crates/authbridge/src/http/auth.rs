@@ -31,7 +31,11 @@ impl FromRequestParts<AppState> for JwtUser {
 
 /// Django's `request.META` key (`HTTP_AUTHORIZATION`) back to an HTTP header name.
 fn header_name(meta_key: &str) -> String {
-    meta_key.strip_prefix("HTTP_").unwrap_or(meta_key).replace('_', "-").to_ascii_lowercase()
+    meta_key
+        .strip_prefix("HTTP_")
+        .unwrap_or(meta_key)
+        .replace('_', "-")
+        .to_ascii_lowercase()
 }
 
 /// `get_raw_token`: split on whitespace; the first part must be one of `AUTH_HEADER_TYPES`
@@ -57,10 +61,20 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, ApiErr
     let token = state
         .tokens
         .decode(raw, now)
-        .and_then(|t| state.tokens.rules.verify(&t, Some(TokenType::Access), now).map(|()| t))
-        .map_err(|e| ApiError::NoValidTokenType { message: e.to_string() })?;
-    let user_not_found =
-        || ApiError::AuthenticationFailed { detail: "User not found".into(), code: Some("user_not_found") };
+        .and_then(|t| {
+            state
+                .tokens
+                .rules
+                .verify(&t, Some(TokenType::Access), now)
+                .map(|()| t)
+        })
+        .map_err(|e| ApiError::NoValidTokenType {
+            message: e.to_string(),
+        })?;
+    let user_not_found = || ApiError::AuthenticationFailed {
+        detail: "User not found".into(),
+        code: Some("user_not_found"),
+    };
     let user = match token.user_id(&state.tokens.rules) {
         UserIdClaim::Absent => {
             return Err(ApiError::AuthenticationFailed {
@@ -69,13 +83,23 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, ApiErr
             })
         }
         UserIdClaim::Unparseable => return Err(user_not_found()),
-        UserIdClaim::Id(id) => state.store.user_by_id(id).await?.ok_or_else(user_not_found)?,
+        UserIdClaim::Id(id) => state
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or_else(user_not_found)?,
     };
     if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-        return Err(ApiError::AuthenticationFailed { detail: "User is inactive".into(), code: Some("user_inactive") });
+        return Err(ApiError::AuthenticationFailed {
+            detail: "User is inactive".into(),
+            code: Some("user_inactive"),
+        });
     }
     if state.settings.simple_jwt.check_revoke_token {
-        let claim = token.claims.get(&state.settings.simple_jwt.revoke_token_claim).and_then(|v| v.as_str());
+        let claim = token
+            .claims
+            .get(&state.settings.simple_jwt.revoke_token_claim)
+            .and_then(|v| v.as_str());
         if claim != Some(password_hash_claim(&user.password).as_str()) {
             return Err(ApiError::AuthenticationFailed {
                 detail: "The user's password has been changed.".into(),
@@ -99,11 +123,26 @@ mod tests {
     #[test]
     fn header_parsing_matches_simplejwt() {
         let types = vec!["Bearer".to_string()];
-        assert!(matches!(raw_token("Token abc", &types), Err(ApiError::NotAuthenticated)));
-        assert!(matches!(raw_token("bearer abc", &types), Err(ApiError::NotAuthenticated)));
-        assert!(matches!(raw_token("", &types), Err(ApiError::NotAuthenticated)));
-        assert!(matches!(raw_token("Bearer", &types), Err(ApiError::AuthenticationFailed { .. })));
-        assert!(matches!(raw_token("Bearer a b", &types), Err(ApiError::AuthenticationFailed { .. })));
+        assert!(matches!(
+            raw_token("Token abc", &types),
+            Err(ApiError::NotAuthenticated)
+        ));
+        assert!(matches!(
+            raw_token("bearer abc", &types),
+            Err(ApiError::NotAuthenticated)
+        ));
+        assert!(matches!(
+            raw_token("", &types),
+            Err(ApiError::NotAuthenticated)
+        ));
+        assert!(matches!(
+            raw_token("Bearer", &types),
+            Err(ApiError::AuthenticationFailed { .. })
+        ));
+        assert!(matches!(
+            raw_token("Bearer a b", &types),
+            Err(ApiError::AuthenticationFailed { .. })
+        ));
         assert_eq!(raw_token("Bearer  abc ", &types).ok(), Some("abc"));
         assert_eq!(header_name("HTTP_AUTHORIZATION"), "authorization");
         assert_eq!(header_name("HTTP_X_ACCESS_TOKEN"), "x-access-token");

@@ -26,14 +26,21 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
             .get(CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .unwrap_or_default();
-        let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         let kind = match media.as_str() {
             "application/json" => Kind::Json,
             "application/x-www-form-urlencoded" => Kind::Form,
             "multipart/form-data" => Kind::Multipart,
             _ => return Err(ApiError::UnsupportedMediaType(content_type)),
         };
-        let body = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge)?;
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }
@@ -44,7 +51,9 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
         match kind {
             Kind::Json => parse_json(&body),
             Kind::Form => Ok(Self(
-                form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::from(v.into_owned()))).collect(),
+                form_urlencoded::parse(&body)
+                    .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+                    .collect(),
             )),
             Kind::Multipart => parse_multipart(&content_type, body).await,
         }
@@ -91,15 +100,18 @@ fn python_type_name(v: &Value) -> &'static str {
 }
 
 async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, ApiError> {
-    let boundary = multer::parse_boundary(content_type)
-        .map_err(|_| ApiError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into()))?;
+    let boundary = multer::parse_boundary(content_type).map_err(|_| {
+        ApiError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into())
+    })?;
     let stream = futures_stream(body);
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut map = Map::new();
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) => {
-                let Some(name) = field.name().map(str::to_string) else { continue };
+                let Some(name) = field.name().map(str::to_string) else {
+                    continue;
+                };
                 if field.file_name().is_some() {
                     continue; // files are not form fields
                 }
@@ -116,7 +128,9 @@ async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, Api
     Ok(DrfData(map))
 }
 
-fn futures_stream(body: Bytes) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+fn futures_stream(
+    body: Bytes,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> {
     futures_util::stream::once(async move { Ok(body) })
 }
 
@@ -128,7 +142,10 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(data: &'a DrfData) -> Self {
-        Self { data: &data.0, errors: Map::new() }
+        Self {
+            data: &data.0,
+            errors: Map::new(),
+        }
     }
 
     /// DRF `CharField()` (required, trim_whitespace, no blank, no null). Returns the cleaned
@@ -165,15 +182,19 @@ impl<'a> Fields<'a> {
             Some(Value::Number(n)) if n.as_i64() == Some(1) => true,
             Some(Value::Number(n)) if n.as_i64() == Some(0) => false,
             Some(Value::String(s)) => match s.as_str() {
-                "true" | "True" | "TRUE" | "1" | "on" | "On" | "ON" | "y" | "Y" | "yes" | "Yes" | "YES" => true,
-                "false" | "False" | "FALSE" | "0" | "off" | "Off" | "OFF" | "n" | "N" | "no" | "No" | "NO" => false,
+                "true" | "True" | "TRUE" | "1" | "on" | "On" | "ON" | "y" | "Y" | "yes" | "Yes"
+                | "YES" => true,
+                "false" | "False" | "FALSE" | "0" | "off" | "Off" | "OFF" | "n" | "N" | "no"
+                | "No" | "NO" => false,
                 _ => {
-                    self.errors.insert(name.into(), Value::from(vec!["Must be a valid boolean."]));
+                    self.errors
+                        .insert(name.into(), Value::from(vec!["Must be a valid boolean."]));
                     false
                 }
             },
             Some(_) => {
-                self.errors.insert(name.into(), Value::from(vec!["Must be a valid boolean."]));
+                self.errors
+                    .insert(name.into(), Value::from(vec!["Must be a valid boolean."]));
                 false
             }
         }
@@ -230,22 +251,44 @@ mod tests {
     #[test]
     fn char_field_follows_drf() {
         assert_eq!(char_field(None), Err("This field is required."));
-        assert_eq!(char_field(Some(&json!(null))), Err("This field may not be null."));
-        assert_eq!(char_field(Some(&json!(""))), Err("This field may not be blank."));
-        assert_eq!(char_field(Some(&json!("   "))), Err("This field may not be blank."));
+        assert_eq!(
+            char_field(Some(&json!(null))),
+            Err("This field may not be null.")
+        );
+        assert_eq!(
+            char_field(Some(&json!(""))),
+            Err("This field may not be blank.")
+        );
+        assert_eq!(
+            char_field(Some(&json!("   "))),
+            Err("This field may not be blank.")
+        );
         assert_eq!(char_field(Some(&json!(["x"]))), Err("Not a valid string."));
         assert_eq!(char_field(Some(&json!(true))), Err("Not a valid string."));
-        assert_eq!(char_field(Some(&json!({"a": 1}))), Err("Not a valid string."));
+        assert_eq!(
+            char_field(Some(&json!({"a": 1}))),
+            Err("Not a valid string.")
+        );
         assert_eq!(char_field(Some(&json!(123))), Ok("123".into()));
         assert_eq!(char_field(Some(&json!(1.5))), Ok("1.5".into()));
         assert_eq!(char_field(Some(&json!(2.0))), Ok("2.0".into()));
-        assert_eq!(char_field(Some(&json!("  pass-1234 "))), Ok("pass-1234".into()));
-        assert_eq!(char_field(Some(&json!("a\u{0}b"))), Err("Null characters are not allowed."));
+        assert_eq!(
+            char_field(Some(&json!("  pass-1234 "))),
+            Ok("pass-1234".into())
+        );
+        assert_eq!(
+            char_field(Some(&json!("a\u{0}b"))),
+            Err("Null characters are not allowed.")
+        );
     }
 
     #[test]
     fn json_errors_are_drfs() {
-        assert!(matches!(parse_json(b"[]"), Err(ApiError::NonField(m)) if m == "Invalid data. Expected a dictionary, but got list."));
-        assert!(matches!(parse_json(b"{not json"), Err(ApiError::Parse(m)) if m == "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"));
+        assert!(
+            matches!(parse_json(b"[]"), Err(ApiError::NonField(m)) if m == "Invalid data. Expected a dictionary, but got list.")
+        );
+        assert!(
+            matches!(parse_json(b"{not json"), Err(ApiError::Parse(m)) if m == "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
+        );
     }
 }

@@ -20,7 +20,10 @@ pub enum ApiError {
     NoValidTokenType { message: String },
     /// DRF's `AuthenticationFailed`: 401 `{"detail": ..}` plus `"code"` when simplejwt adds one.
     #[error("{detail}")]
-    AuthenticationFailed { detail: String, code: Option<&'static str> },
+    AuthenticationFailed {
+        detail: String,
+        code: Option<&'static str>,
+    },
     /// DRF's `NotAuthenticated`.
     #[error("Authentication credentials were not provided.")]
     NotAuthenticated,
@@ -49,10 +52,18 @@ pub enum ApiError {
     PayloadTooLarge,
     /// RFC 6749 §5.2 error response (OAuth 2 / OIDC endpoints).
     #[error("{error}")]
-    OAuth { status: StatusCode, error: &'static str, description: Option<String> },
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        description: Option<String>,
+    },
     /// A small HTML page (browser-facing endpoints).
     #[error("{title}")]
-    Html { status: StatusCode, title: String, message: String },
+    Html {
+        status: StatusCode,
+        title: String,
+        message: String,
+    },
     /// Anything unexpected: logged with its cause, answered without it.
     #[error("internal error: {0}")]
     Internal(String),
@@ -95,13 +106,18 @@ impl ApiError {
                 "code": "token_not_valid",
                 "messages": [{"token_class": "AccessToken", "token_type": "access", "message": message}],
             }),
-            Self::AuthenticationFailed { detail, code: Some(code) } => {
+            Self::AuthenticationFailed {
+                detail,
+                code: Some(code),
+            } => {
                 json!({"detail": detail, "code": code})
             }
             Self::Conflict { detail, code } => json!({"detail": detail, "code": code}),
             Self::Fields(map) => Value::Object(map.clone()),
             Self::NonField(msg) => json!({"non_field_errors": [msg]}),
-            Self::OAuth { error, description, .. } => match description {
+            Self::OAuth {
+                error, description, ..
+            } => match description {
                 Some(d) => json!({"error": error, "error_description": d}),
                 None => json!({"error": error}),
             },
@@ -143,7 +159,12 @@ impl IntoResponse for ApiError {
                     escape_html(title),
                     escape_html(message)
                 );
-                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    page,
+                )
+                    .into_response()
             }
             _ => super::json_response(status, &self.body()),
         };
@@ -159,7 +180,10 @@ impl IntoResponse for ApiError {
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -182,7 +206,9 @@ mod tests {
             r#"{"detail":"No active account found with the given credentials"}"#
         );
         assert_eq!(
-            ApiError::NonField("Token is blacklisted".into()).body().to_string(),
+            ApiError::NonField("Token is blacklisted".into())
+                .body()
+                .to_string(),
             r#"{"non_field_errors":["Token is blacklisted"]}"#
         );
         assert_eq!(
@@ -190,9 +216,13 @@ mod tests {
             r#"{"detail":"Method \"GET\" not allowed."}"#
         );
         assert_eq!(
-            ApiError::OAuth { status: StatusCode::BAD_REQUEST, error: "invalid_grant", description: None }
-                .body()
-                .to_string(),
+            ApiError::OAuth {
+                status: StatusCode::BAD_REQUEST,
+                error: "invalid_grant",
+                description: None
+            }
+            .body()
+            .to_string(),
             r#"{"error":"invalid_grant"}"#
         );
     }

@@ -18,7 +18,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => json_response(StatusCode::OK, &json!({"status": "ok"})),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"status": "database unavailable"}))
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": "database unavailable"}),
+            )
         }
     }
 }

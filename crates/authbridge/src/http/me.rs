@@ -17,7 +17,10 @@ pub fn routes() -> Router<AppState> {
         "renders": ["application/json", "text/html"],
         "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
     });
-    Router::new().route("/api/me/", drf_view(get(me), "GET, HEAD, OPTIONS", metadata))
+    Router::new().route(
+        "/api/me/",
+        drf_view(get(me), "GET, HEAD, OPTIONS", metadata),
+    )
 }
 
 async fn me(auth: JwtUser) -> Response {

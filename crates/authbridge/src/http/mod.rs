@@ -4,6 +4,9 @@
 pub mod auth;
 mod authjs;
 pub mod body;
+pub mod cookie_mode;
+pub mod cors;
+pub mod csrf;
 pub mod error;
 mod health;
 mod me;
@@ -57,7 +60,15 @@ impl std::ops::Deref for AppState {
 /// DRF's `JSONRenderer`: compact, unescaped unicode, `application/json` without charset.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Paths that exist with a trailing slash; the same path without it gets Django's `APPEND_SLASH`
@@ -74,8 +85,12 @@ const SLASH_ROUTES: &[&str] = &[
 /// The whole application. Layers run outside-in in the order listed below the routes:
 /// 1. `TraceLayer` first, so every request (even one refused later) is logged with its status;
 /// 2. security headers Django's middleware adds, applied to every response including errors;
-/// 3. the body limit, so an oversized body is refused before any handler buffers it.
+/// 3. CORS (`cors::CorsLayer`, only when an origin is allowed), outside everything that can answer
+///    (handlers, the fallback, DRF's 405s, extractor errors) so every one of those responses gets
+///    its CORS headers and `Vary`, while a preflight is answered before any handler runs;
+/// 4. the body limit, so an oversized body is refused before any handler buffers it.
 pub fn router(state: AppState) -> Router {
+    let cors = cors::CorsLayer::from_settings(&state.settings.browser);
     Router::new()
         .merge(health::routes())
         .merge(token_api::routes())
@@ -84,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(tower::util::option_layer(cors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
@@ -125,7 +141,11 @@ async fn fallback(req: Request) -> Response {
 
 /// A DRF `APIView` with the given methods: `Allow` and `Vary: Accept` on every response, OPTIONS
 /// answered with DRF's metadata, other methods refused with DRF's 405.
-pub fn drf_view(methods: MethodRouter<AppState>, allow: &'static str, metadata: Value) -> MethodRouter<AppState> {
+pub fn drf_view(
+    methods: MethodRouter<AppState>,
+    allow: &'static str,
+    metadata: Value,
+) -> MethodRouter<AppState> {
     let allow_value = HeaderValue::from_static(allow);
     methods
         .options(move || {

@@ -6,7 +6,10 @@
 /// Python allows, e.g. a lone surrogate escape; the caller falls back to a generic message).
 pub fn error_message(doc: &str) -> Option<String> {
     let chars: Vec<char> = doc.chars().collect();
-    let mut p = Parser { s: &chars, doc: &chars };
+    let mut p = Parser {
+        s: &chars,
+        doc: &chars,
+    };
     let result = p.ws(0).and_then(|i| p.value(i)).and_then(|end| {
         let end = p.ws(end)?;
         if end != chars.len() {
@@ -66,7 +69,9 @@ impl Parser<'_> {
     }
 
     fn lit(&self, i: usize, word: &str) -> bool {
-        word.chars().enumerate().all(|(k, c)| self.at(i + k) == Some(c))
+        word.chars()
+            .enumerate()
+            .all(|(k, c)| self.at(i + k) == Some(c))
     }
 
     fn number(&self, start: usize) -> Step {
@@ -114,7 +119,8 @@ impl Parser<'_> {
                     None => return Err(("Unterminated string starting at", start)),
                     Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't') => i += 2,
                     Some('u') => {
-                        let ok = (2..6).all(|k| self.at(i + k).is_some_and(|c| c.is_ascii_hexdigit()));
+                        let ok =
+                            (2..6).all(|k| self.at(i + k).is_some_and(|c| c.is_ascii_hexdigit()));
                         if !ok {
                             return Err(("Invalid \\uXXXX escape", i + 1));
                         }
@@ -178,14 +184,29 @@ mod tests {
     fn matches_cpython_messages() {
         // The first is recorded in the wire probe; the others are CPython 3.11's messages.
         let cases = [
-            ("{not json", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+            (
+                "{not json",
+                "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            ),
             ("", "Expecting value: line 1 column 1 (char 0)"),
             ("{\"a\": 1} x", "Extra data: line 1 column 10 (char 9)"),
-            ("{\"a\" 1}", "Expecting ':' delimiter: line 1 column 6 (char 5)"),
-            ("{\"a\": 1 \"b\": 2}", "Expecting ',' delimiter: line 1 column 9 (char 8)"),
-            ("{\"a\": \"x", "Unterminated string starting at: line 1 column 7 (char 6)"),
-            ("{\n\"a\": }", "Expecting value: line 2 column 7 (char 8)"),
-            ("{\"a\":1,}", "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)"),
+            (
+                "{\"a\" 1}",
+                "Expecting ':' delimiter: line 1 column 6 (char 5)",
+            ),
+            (
+                "{\"a\": 1 \"b\": 2}",
+                "Expecting ',' delimiter: line 1 column 9 (char 8)",
+            ),
+            (
+                "{\"a\": \"x",
+                "Unterminated string starting at: line 1 column 7 (char 6)",
+            ),
+            ("{\n\"a\": }", "Expecting value: line 2 column 6 (char 7)"),
+            (
+                "{\"a\":1,}",
+                "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)",
+            ),
             ("[1,]", "Expecting value: line 1 column 4 (char 3)"),
             ("{\"é\": x}", "Expecting value: line 1 column 7 (char 6)"),
         ];

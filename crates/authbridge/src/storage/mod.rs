@@ -7,6 +7,7 @@
 mod migrate;
 pub mod postgres;
 pub mod sqlite;
+mod user_model;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,7 +25,10 @@ pub struct UserTable {
 
 impl Default for UserTable {
     fn default() -> Self {
-        Self { table: "auth_user".into(), username_field: "username".into() }
+        Self {
+            table: "auth_user".into(),
+            username_field: "username".into(),
+        }
     }
 }
 
@@ -142,7 +146,11 @@ pub trait TokenRepository: Send + Sync {
     /// simplejwt's `check_blacklist()`: is there a blacklisted row for this jti?
     async fn is_blacklisted(&self, jti: &str) -> Result<bool>;
     /// simplejwt's `blacklist()`: get-or-create the outstanding row, then the blacklisted row.
-    async fn blacklist(&self, token: &OutstandingToken, at: DateTime<Utc>) -> Result<BlacklistOutcome>;
+    async fn blacklist(
+        &self,
+        token: &OutstandingToken,
+        at: DateTime<Utc>,
+    ) -> Result<BlacklistOutcome>;
     /// Refresh rotation in one transaction, with replay within the grace window and reuse detection.
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome>;
     /// Delete authbridge's own rows about tokens that expired before `now` (Django's
@@ -212,8 +220,8 @@ pub async fn connect(database_url: &str, users: UserTable) -> Result<DynStore> {
         crate::config::DatabaseUrl::Sqlite(path) => {
             Ok(Arc::new(sqlite::SqliteStore::open(&path, users).await?))
         }
-        crate::config::DatabaseUrl::Postgres(url) => {
-            Ok(Arc::new(postgres::PostgresStore::connect(&url, users).await?))
-        }
+        crate::config::DatabaseUrl::Postgres(url) => Ok(Arc::new(
+            postgres::PostgresStore::connect(&url, users).await?,
+        )),
     }
 }

@@ -1,14 +1,208 @@
-//! sqlite implementation of the storage traits (to be written).
+//! SQLite implementation of the storage traits, on Django's own database file.
+//!
+//! Connections enable foreign keys as Django's SQLite backend does. File databases use WAL and a
+//! 5 s busy timeout; every write transaction starts with `BEGIN IMMEDIATE` so that concurrent
+//! writers queue on SQLite's write lock instead of failing when a read turns into a write.
 
-use super::{Result, StorageError, UserTable};
+mod accounts;
+pub(crate) mod time;
+mod tokens;
+mod users;
+
+use super::migrate::{self, DjangoApp, MigrationReport};
+use super::user_model::{declared_len, ColumnInfo, Dialect, UserModel};
+use super::{Result, Store, UserTable};
+use async_trait::async_trait;
+use chrono::Utc;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Row, SqliteConnection};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readers run in parallel under WAL; writers queue on the busy timeout.
+const FILE_POOL_SIZE: u32 = 4;
 
 pub struct SqliteStore {
-    _users: UserTable,
+    pool: SqlitePool,
+    users: UserTable,
+    /// The user table's columns, read on first use and again after `migrate`.
+    model: RwLock<Option<Arc<UserModel>>>,
 }
 
 impl SqliteStore {
-    pub async fn open(_path: &std::path::Path, users: UserTable) -> Result<Self> {
-        let _ = Self { _users: users };
-        Err(StorageError::Config("not implemented".into()))
+    /// Opens (creating the file if missing) a Django SQLite database. `:memory:` keeps one
+    /// connection for the store's lifetime, so the schema lives as long as the store.
+    pub async fn open(path: &Path, users: UserTable) -> Result<Self> {
+        let memory = path == Path::new(":memory:");
+        let options = if memory {
+            SqliteConnectOptions::new().in_memory(true)
+        } else {
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+        }
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+        let pool = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(FILE_POOL_SIZE)
+        }
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await?;
+        Ok(Self {
+            pool,
+            users,
+            model: RwLock::new(None),
+        })
+    }
+
+    /// The underlying pool (tests and maintenance commands).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The user table's shape. Call before starting a transaction: reading it may need a
+    /// connection of its own (and `:memory:` has only one).
+    pub(crate) async fn model(&self) -> Result<Arc<UserModel>> {
+        if let Some(model) = self
+            .model
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Ok(model.clone());
+        }
+        let mut conn = self.pool.acquire().await?;
+        self.load_model(&mut conn).await
+    }
+
+    async fn load_model(&self, conn: &mut SqliteConnection) -> Result<Arc<UserModel>> {
+        let rows = sqlx::query(
+            "SELECT \"name\", \"type\", \"notnull\", \"dflt_value\" IS NOT NULL AS \"has_default\" \
+             FROM pragma_table_info(?)",
+        )
+        .bind(&self.users.table)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut columns = Vec::with_capacity(rows.len());
+        for row in rows {
+            let data_type = row.try_get::<String, _>("type")?.to_lowercase();
+            columns.push(ColumnInfo {
+                name: row.try_get("name")?,
+                max_len: declared_len(&data_type),
+                data_type,
+                not_null: row.try_get::<i64, _>("notnull")? != 0,
+                has_default: row.try_get::<i64, _>("has_default")? != 0,
+            });
+        }
+        let model = Arc::new(UserModel::new(&self.users, columns, Dialect::Sqlite)?);
+        *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(model.clone());
+        Ok(model)
+    }
+
+    async fn table_names(conn: &mut SqliteConnection) -> Result<HashSet<String>> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT \"name\" FROM \"sqlite_master\" WHERE \"type\" = 'table'")
+                .fetch_all(&mut *conn)
+                .await?;
+        Ok(names.into_iter().collect())
+    }
+}
+
+/// Runs a multi-statement script (a DDL file) on the migration's connection. A query without
+/// arguments runs every statement of the string (PostgreSQL's simple query protocol).
+async fn run_script(conn: &mut SqliteConnection, sql: &str) -> Result<()> {
+    sqlx::Executor::execute(conn, sql).await?;
+    Ok(())
+}
+
+fn django_ddl(app: DjangoApp) -> &'static str {
+    match app {
+        DjangoApp::ContentTypes => include_str!("sql/sqlite/contenttypes.sql"),
+        DjangoApp::Auth => include_str!("sql/sqlite/auth.sql"),
+        DjangoApp::TokenBlacklist => include_str!("sql/sqlite/token_blacklist.sql"),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<MigrationReport> {
+        let now = time::format(Utc::now());
+        let mut report = MigrationReport::default();
+        // The write lock taken by BEGIN IMMEDIATE serializes concurrent migrations.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let existing = Self::table_names(&mut tx).await?;
+        let plan = migrate::plan_django(&existing, &self.users)?;
+        if plan.create_migrations_table {
+            run_script(&mut tx, include_str!("sql/sqlite/django_migrations.sql")).await?;
+        }
+        for app in &plan.apps {
+            let ddl = match app {
+                // SQLite ignores a foreign key column's declared type; keep Django's `integer`.
+                DjangoApp::TokenBlacklist => {
+                    migrate::token_blacklist_ddl(django_ddl(*app), &self.users, "integer")
+                }
+                _ => django_ddl(*app).to_string(),
+            };
+            run_script(&mut tx, &ddl).await?;
+        }
+        for (app, name) in plan.migration_rows() {
+            sqlx::query(
+                "INSERT INTO \"django_migrations\" (\"app\", \"name\", \"applied\") SELECT ?, ?, ? \
+                 WHERE NOT EXISTS (SELECT 1 FROM \"django_migrations\" WHERE \"app\" = ? AND \"name\" = ?)",
+            )
+            .bind(app)
+            .bind(name)
+            .bind(&now)
+            .bind(app)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        }
+        report.created_django_tables = !plan.apps.is_empty();
+
+        run_script(
+            &mut tx,
+            include_str!("sql/sqlite/authbridge_migrations.sql"),
+        )
+        .await?;
+        let applied: Vec<String> =
+            sqlx::query_scalar("SELECT \"name\" FROM \"authbridge_migrations\"")
+                .fetch_all(&mut *tx)
+                .await?;
+        for migration in migrate::DjangoPlan::pending(&applied) {
+            run_script(&mut tx, migration.sqlite).await?;
+            sqlx::query(
+                "INSERT INTO \"authbridge_migrations\" (\"name\", \"applied_at\") VALUES (?, ?)",
+            )
+            .bind(migration.name)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            report.applied.push(migration.name.to_string());
+        }
+        tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        self.load_model(&mut conn).await?;
+        Ok(report)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
     }
 }

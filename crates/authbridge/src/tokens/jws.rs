@@ -60,7 +60,11 @@ impl Keys {
             reason: e.to_string(),
         };
         let (encoding, decoding, public_jwk) = if alg.is_symmetric() {
-            (EncodingKey::from_secret(secret), DecodingKey::from_secret(secret), None)
+            (
+                EncodingKey::from_secret(secret),
+                DecodingKey::from_secret(secret),
+                None,
+            )
         } else {
             let encoding = match alg {
                 Algorithm::RS256 => EncodingKey::from_rsa_pem(secret),
@@ -116,7 +120,10 @@ impl Keys {
 
     /// Sign compact claims. Only fails if the crypto backend rejects the key, which `new` has
     /// already exercised.
-    pub fn encode(&self, claims: &Map<String, Value>) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn encode(
+        &self,
+        claims: &Map<String, Value>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let payload = serde_json::to_vec(claims).map_err(jsonwebtoken::errors::Error::from)?;
         let mut message = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 90);
         message.push_str(&self.header_b64);
@@ -129,7 +136,12 @@ impl Keys {
     }
 
     /// Verify the signature and decode the claims; validate them as PyJWT does.
-    pub fn decode(&self, token: &str, rules: &ClaimRules, now: i64) -> Result<Map<String, Value>, DecodeError> {
+    pub fn decode(
+        &self,
+        token: &str,
+        rules: &ClaimRules,
+        now: i64,
+    ) -> Result<Map<String, Value>, DecodeError> {
         let mut parts = token.splitn(3, '.');
         let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(DecodeError::Invalid);
@@ -137,7 +149,9 @@ impl Keys {
         if s.contains('.') {
             return Err(DecodeError::Invalid);
         }
-        let header_bytes = URL_SAFE_NO_PAD.decode(h).map_err(|_| DecodeError::Invalid)?;
+        let header_bytes = URL_SAFE_NO_PAD
+            .decode(h)
+            .map_err(|_| DecodeError::Invalid)?;
         let header: Map<String, Value> =
             serde_json::from_slice(&header_bytes).map_err(|_| DecodeError::Invalid)?;
         if header.get("alg").and_then(Value::as_str) != Some(self.alg.name()) {
@@ -152,7 +166,9 @@ impl Keys {
             Ok(true) => {}
             _ => return Err(DecodeError::Invalid),
         }
-        let payload = URL_SAFE_NO_PAD.decode(p).map_err(|_| DecodeError::Invalid)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(p)
+            .map_err(|_| DecodeError::Invalid)?;
         let claims: Map<String, Value> =
             serde_json::from_slice(&payload).map_err(|_| DecodeError::Invalid)?;
         rules.validate(&claims, now)?;
@@ -181,7 +197,9 @@ pub struct ClaimRules {
 /// PyJWT reads numeric claims with `int(...)`: ints, floats (truncated) and numeric strings pass.
 pub fn int_claim(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         Value::Bool(b) => Some(i64::from(*b)),
         _ => None,

@@ -132,11 +132,21 @@ pub fn epoch_to_datetime(secs: i64) -> DateTime<Utc> {
 
 impl TokenRules {
     pub fn claim_rules(&self) -> ClaimRules {
-        ClaimRules { leeway: self.leeway, audience: self.audience.clone(), issuer: self.issuer.clone() }
+        ClaimRules {
+            leeway: self.leeway,
+            audience: self.audience.clone(),
+            issuer: self.issuer.clone(),
+        }
     }
 
     /// `Token.__init__` for a new token: token_type, exp, iat, jti in that order.
-    fn new_token<R: Rng + ?Sized>(&self, ty: TokenType, lifetime: i64, now: i64, rng: &mut R) -> Map<String, Value> {
+    fn new_token<R: Rng + ?Sized>(
+        &self,
+        ty: TokenType,
+        lifetime: i64,
+        now: i64,
+        rng: &mut R,
+    ) -> Map<String, Value> {
         let mut claims = Map::new();
         claims.insert(self.token_type_claim.clone(), Value::from(ty.as_str()));
         claims.insert("exp".into(), Value::from(now + lifetime));
@@ -155,7 +165,12 @@ impl TokenRules {
 
     /// `RefreshToken.access_token`: a new access token, with every other claim of the refresh
     /// token copied after its own four. `now` is the refresh token's `current_time`.
-    pub fn access_from_refresh<R: Rng + ?Sized>(&self, refresh: &Token, now: i64, rng: &mut R) -> Token {
+    pub fn access_from_refresh<R: Rng + ?Sized>(
+        &self,
+        refresh: &Token,
+        now: i64,
+        rng: &mut R,
+    ) -> Token {
         let mut claims = self.new_token(TokenType::Access, self.access_lifetime, now, rng);
         let skip = [self.token_type_claim.as_str(), "exp", "jti", "iat"];
         for (k, v) in &refresh.claims {
@@ -189,8 +204,16 @@ impl TokenRules {
 
     /// `Token.verify()` after decoding: exp present and not past (with leeway), jti present, and
     /// the token type when `expected` is given (`UntypedToken` passes `None`).
-    pub fn verify(&self, token: &Token, expected: Option<TokenType>, now: i64) -> Result<(), TokenError> {
-        let exp = token.claims.get("exp").ok_or_else(|| TokenError::MissingClaim("exp".into()))?;
+    pub fn verify(
+        &self,
+        token: &Token,
+        expected: Option<TokenType>,
+        now: i64,
+    ) -> Result<(), TokenError> {
+        let exp = token
+            .claims
+            .get("exp")
+            .ok_or_else(|| TokenError::MissingClaim("exp".into()))?;
         let exp = jws::int_claim(exp).ok_or(TokenError::Invalid)?;
         if exp <= now - self.leeway {
             return Err(TokenError::Expired);
@@ -243,7 +266,12 @@ mod tests {
 
     fn b64json(part: &str) -> String {
         use base64::Engine;
-        String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+        String::from_utf8(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -258,18 +286,24 @@ mod tests {
         let jti = refresh.jti(&svc.rules).unwrap();
         assert_eq!(
             payload,
-            format!(r#"{{"token_type":"refresh","exp":1795832262,"iat":1795745862,"jti":"{jti}","user_id":"9"}}"#)
+            format!(
+                r#"{{"token_type":"refresh","exp":1795832262,"iat":1795745862,"jti":"{jti}","user_id":"9"}}"#
+            )
         );
         assert_eq!(jti.len(), 32);
         assert_eq!(&jti[12..13], "4");
 
-        let access = svc.rules.access_from_refresh(&refresh, 1_795_745_862, &mut rng);
+        let access = svc
+            .rules
+            .access_from_refresh(&refresh, 1_795_745_862, &mut rng);
         let payload = b64json(svc.encode(&access).unwrap().split('.').nth(1).unwrap());
         let ajti = access.jti(&svc.rules).unwrap();
         assert_ne!(ajti, jti);
         assert_eq!(
             payload,
-            format!(r#"{{"token_type":"access","exp":1795746162,"iat":1795745862,"jti":"{ajti}","user_id":"9"}}"#)
+            format!(
+                r#"{{"token_type":"access","exp":1795746162,"iat":1795745862,"jti":"{ajti}","user_id":"9"}}"#
+            )
         );
     }
 
@@ -287,10 +321,15 @@ mod tests {
         let svc = service(Algorithm::HS256, "k");
         let mut rng = rand::rng();
         let mut refresh = svc.rules.refresh_for_user(3, 1000, &mut rng);
-        refresh.claims.insert("extra_claim".into(), Value::from("kept"));
+        refresh
+            .claims
+            .insert("extra_claim".into(), Value::from("kept"));
         let rotated = svc.rules.rotate(&refresh, 5000, &mut rng);
         let keys: Vec<_> = rotated.claims.keys().cloned().collect();
-        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "extra_claim"]);
+        assert_eq!(
+            keys,
+            ["token_type", "exp", "iat", "jti", "user_id", "extra_claim"]
+        );
         assert_eq!(rotated.exp(), Some(5000 + 86400));
         let access = svc.rules.access_from_refresh(&rotated, 5000, &mut rng);
         assert_eq!(access.claims.get("extra_claim"), Some(&Value::from("kept")));
@@ -307,19 +346,89 @@ mod tests {
             svc.encode(&t).unwrap()
         };
         assert!(svc.decode(&mk(&|_| {}), now).is_ok());
-        assert_eq!(svc.decode(&mk(&|c| { c.insert("exp".into(), now.into()); }), now), Err(TokenError::Expired));
-        assert_eq!(svc.decode(&mk(&|c| { c.insert("iat".into(), (now + 5).into()); }), now), Err(TokenError::Invalid));
-        assert_eq!(svc.decode(&mk(&|c| { c.insert("nbf".into(), (now + 5).into()); }), now), Err(TokenError::Invalid));
-        assert_eq!(svc.decode(&mk(&|c| { c.insert("jti".into(), 5.into()); }), now), Err(TokenError::Invalid));
-        assert_eq!(svc.decode(&mk(&|c| { c.insert("sub".into(), 5.into()); }), now), Err(TokenError::Invalid));
-        assert!(svc.decode(&mk(&|c| { c.insert("aud".into(), "x".into()); }), now).is_ok());
-        let no_exp = svc.decode(&mk(&|c| { c.remove("exp"); }), now).unwrap();
-        assert_eq!(svc.rules.verify(&no_exp, None, now), Err(TokenError::MissingClaim("exp".into())));
-        let no_jti = svc.decode(&mk(&|c| { c.remove("jti"); }), now).unwrap();
+        assert_eq!(
+            svc.decode(
+                &mk(&|c| {
+                    c.insert("exp".into(), now.into());
+                }),
+                now
+            ),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            svc.decode(
+                &mk(&|c| {
+                    c.insert("iat".into(), (now + 5).into());
+                }),
+                now
+            ),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            svc.decode(
+                &mk(&|c| {
+                    c.insert("nbf".into(), (now + 5).into());
+                }),
+                now
+            ),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            svc.decode(
+                &mk(&|c| {
+                    c.insert("jti".into(), 5.into());
+                }),
+                now
+            ),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            svc.decode(
+                &mk(&|c| {
+                    c.insert("sub".into(), 5.into());
+                }),
+                now
+            ),
+            Err(TokenError::Invalid)
+        );
+        assert!(svc
+            .decode(
+                &mk(&|c| {
+                    c.insert("aud".into(), "x".into());
+                }),
+                now
+            )
+            .is_ok());
+        let no_exp = svc
+            .decode(
+                &mk(&|c| {
+                    c.remove("exp");
+                }),
+                now,
+            )
+            .unwrap();
+        assert_eq!(
+            svc.rules.verify(&no_exp, None, now),
+            Err(TokenError::MissingClaim("exp".into()))
+        );
+        let no_jti = svc
+            .decode(
+                &mk(&|c| {
+                    c.remove("jti");
+                }),
+                now,
+            )
+            .unwrap();
         assert_eq!(svc.rules.verify(&no_jti, None, now), Err(TokenError::NoId));
         let refresh = svc.decode(&mk(&|_| {}), now).unwrap();
-        assert_eq!(svc.rules.verify(&refresh, Some(TokenType::Access), now), Err(TokenError::WrongType));
-        assert_eq!(svc.rules.verify(&refresh, Some(TokenType::Refresh), now), Ok(()));
+        assert_eq!(
+            svc.rules.verify(&refresh, Some(TokenType::Access), now),
+            Err(TokenError::WrongType)
+        );
+        assert_eq!(
+            svc.rules.verify(&refresh, Some(TokenType::Refresh), now),
+            Ok(())
+        );
         // alg none and another HMAC size are rejected.
         let t = svc.rules.refresh_for_user(1, now, &mut rng);
         let hs512 = service(Algorithm::HS512, "k").encode(&t).unwrap();
@@ -335,14 +444,26 @@ mod tests {
     fn asymmetric_keys_sign_verify_and_publish_jwks() {
         // Ed25519 test key (RFC 8037 A.1 secret) wrapped as PKCS#8.
         let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
-        let keys = Keys::new(Algorithm::EdDSA, &SecretString::from(pem.to_string()), None, Some("k1".into())).unwrap();
-        let svc = TokenService { keys, rules: TokenRules::from(&SimpleJwt::default()) };
+        let keys = Keys::new(
+            Algorithm::EdDSA,
+            &SecretString::from(pem.to_string()),
+            None,
+            Some("k1".into()),
+        )
+        .unwrap();
+        let svc = TokenService {
+            keys,
+            rules: TokenRules::from(&SimpleJwt::default()),
+        };
         let t = svc.rules.refresh_for_user(1, 100, &mut rand::rng());
         let raw = svc.encode(&t).unwrap();
         assert!(svc.decode(&raw, 100).is_ok());
         let jwks = svc.keys.jwks().unwrap();
         assert_eq!(jwks["keys"][0]["kty"], "OKP");
-        assert_eq!(jwks["keys"][0]["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(
+            jwks["keys"][0]["x"],
+            "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+        );
         assert_eq!(jwks["keys"][0]["kid"], "k1");
     }
 }

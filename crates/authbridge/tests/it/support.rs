@@ -31,15 +31,26 @@ impl TestDb {
         if backend == "sqlite" {
             let dir = tempfile::tempdir().expect("tempdir");
             let url = format!("sqlite:///{}", dir.path().join("db.sqlite3").display());
-            return Self { url, _dir: Some(dir), pg: None };
+            return Self {
+                url,
+                _dir: Some(dir),
+                pg: None,
+            };
         }
         let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
         let name = format!("authbridge_it_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect_pg(&server).await;
-        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.expect("create database");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
         let mut url = url::Url::parse(&server).expect("TEST_DATABASE_URL is a URL");
         url.set_path(&format!("/{name}"));
-        Self { url: url.to_string(), _dir: None, pg: Some((server, name)) }
+        Self {
+            url: url.to_string(),
+            _dir: None,
+            pg: Some((server, name)),
+        }
     }
 }
 
@@ -55,13 +66,17 @@ impl Drop for TestDb {
         if let Some((server, name)) = self.pg.take() {
             // Best effort, on its own runtime: the test's runtime may be shutting down.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(rt) = rt {
                     rt.block_on(async {
                         let mut conn = connect_pg(&server).await;
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut conn)
-                            .await;
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut conn)
+                        .await;
                     });
                 }
             })
@@ -85,7 +100,11 @@ pub fn settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
         ("DJANGO_SECRET_KEY".into(), SECRET.into()),
         ("AUTHBRIDGE_BIND".into(), "127.0.0.1:0".into()),
     ];
-    env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     Settings::load(None, env).expect("test settings")
 }
 
@@ -93,12 +112,23 @@ impl TestApp {
     pub async fn spawn(backend: &str, overrides: &[(&str, &str)]) -> Self {
         let db = TestDb::new(backend).await;
         let settings = settings(&db.url, overrides);
-        let app = Application::build(settings.clone()).await.expect("server starts");
+        let app = Application::build(settings.clone())
+            .await
+            .expect("server starts");
         let addr = app.local_addr().expect("bound");
         let store = app.state().store.clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { addr, client, store, settings, db }
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            addr,
+            client,
+            store,
+            settings,
+            db,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -108,7 +138,10 @@ impl TestApp {
     /// Create a user with a real Django hash (pbkdf2_sha256 at the configured cost).
     pub async fn create_user(&self, username: &str, password: &str, active: bool) -> i64 {
         let passwords = authbridge::app::password_service(&self.settings).expect("hashers");
-        let encoded = passwords.make(zeroize::Zeroizing::new(password.to_string())).await.expect("hash");
+        let encoded = passwords
+            .make(zeroize::Zeroizing::new(password.to_string()))
+            .await
+            .expect("hash");
         let user = NewUser {
             username: username.into(),
             password: encoded,
@@ -116,11 +149,20 @@ impl TestApp {
             is_active: active,
             ..NewUser::default()
         };
-        self.store.create_user(&user, chrono::Utc::now()).await.expect("create user").id
+        self.store
+            .create_user(&user, chrono::Utc::now())
+            .await
+            .expect("create user")
+            .id
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Response {
-        self.client.post(self.url(path)).json(&body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: &str) -> Response {
@@ -132,10 +174,18 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> (String, String) {
-        let res = self.post_json("/api/token/", serde_json::json!({"username": username, "password": password})).await;
+        let res = self
+            .post_json(
+                "/api/token/",
+                serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
         assert_eq!(res.status(), 200, "login of {username}");
         let body: Value = res.json().await.expect("json");
-        (body["refresh"].as_str().expect("refresh").into(), body["access"].as_str().expect("access").into())
+        (
+            body["refresh"].as_str().expect("refresh").into(),
+            body["access"].as_str().expect("access").into(),
+        )
     }
 }
 
@@ -150,5 +200,11 @@ pub async fn status_body(res: Response) -> (u16, String) {
 pub async fn state_for(db_url: &str, overrides: &[(&str, &str)]) -> authbridge::http::AppState {
     let settings = settings(db_url, overrides);
     let store = open_store(&settings).await.expect("store");
-    build_state(settings, store, std::sync::Arc::new(authbridge::clock::SystemClock)).await.expect("state")
+    build_state(
+        settings,
+        store,
+        std::sync::Arc::new(authbridge::clock::SystemClock),
+    )
+    .await
+    .expect("state")
 }

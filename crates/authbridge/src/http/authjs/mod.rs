@@ -1,7 +1,6 @@
 //! The Auth.js bridge: read Auth.js sessions (v5 and v4 cookies, chunked, or a Bearer JWE),
 //! exchange them for simplejwt tokens, and sync OAuth sign-ins into Django's users.
 
-mod csrf;
 mod session;
 mod sync;
 
@@ -70,7 +69,8 @@ impl FromRequestParts<AppState> for AuthJsSession {
         let mut decoded = None;
         for name in COOKIE_NAMES {
             let pairs = cookies.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let token = authjs_jwe::reassemble_chunks(pairs, name).map_err(|_| session_invalid())?;
+            let token =
+                authjs_jwe::reassemble_chunks(pairs, name).map_err(|_| session_invalid())?;
             if let Some(token) = token {
                 saw_cookie = true;
                 if let Ok(claims) = decoder.decode_cookie(&token, name, now) {
@@ -80,42 +80,65 @@ impl FromRequestParts<AppState> for AuthJsSession {
             }
         }
         if decoded.is_none() && !saw_cookie {
-            if let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+            if let Some(auth) = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+            {
                 if let Some(raw) = auth.strip_prefix("Bearer ") {
                     let raw = percent_encoding::percent_decode_str(raw.trim()).decode_utf8_lossy();
-                    let (_, claims) = decoder.decode_bearer(&raw, now).map_err(|_| session_invalid())?;
+                    let (_, claims) = decoder
+                        .decode_bearer(&raw, now)
+                        .map_err(|_| session_invalid())?;
                     decoded = Some((claims, false));
                 }
             }
         }
         let Some((claims, from_cookie)) = decoded else {
-            return Err(if saw_cookie { session_invalid() } else { ApiError::NotAuthenticated });
+            return Err(if saw_cookie {
+                session_invalid()
+            } else {
+                ApiError::NotAuthenticated
+            });
         };
         let user = linked_user(state, &claims).await?;
-        Ok(Self { claims, user, from_cookie })
+        Ok(Self {
+            claims,
+            user,
+            from_cookie,
+        })
     }
 }
 
 /// The Django user a session names: the `user_id` claim, else `sub` when it is an integer (the
 /// Credentials flow puts Django's id there).
 async fn linked_user(state: &AppState, claims: &Map<String, Value>) -> Result<User, ApiError> {
-    let id = ["user_id", "sub"].iter().find_map(|k| match claims.get(*k)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse::<i64>().ok(),
-        _ => None,
-    });
+    let id = ["user_id", "sub"]
+        .iter()
+        .find_map(|k| match claims.get(*k)? {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.parse::<i64>().ok(),
+            _ => None,
+        });
     let Some(id) = id else {
         return Err(ApiError::AuthenticationFailed {
             detail: "Auth.js session is not linked to a Django user".into(),
             code: Some("user_not_linked"),
         });
     };
-    let user = state.store.user_by_id(id).await?.ok_or(ApiError::AuthenticationFailed {
-        detail: "User not found".into(),
-        code: Some("user_not_found"),
-    })?;
+    let user = state
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or(ApiError::AuthenticationFailed {
+            detail: "User not found".into(),
+            code: Some("user_not_found"),
+        })?;
     if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-        return Err(ApiError::AuthenticationFailed { detail: "User is inactive".into(), code: Some("user_inactive") });
+        return Err(ApiError::AuthenticationFailed {
+            detail: "User is inactive".into(),
+            code: Some("user_inactive"),
+        });
     }
     Ok(user)
 }

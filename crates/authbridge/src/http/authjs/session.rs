@@ -6,7 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{csrf, AuthJsSession};
+use super::AuthJsSession;
+use crate::http::csrf;
 use crate::http::token_api::issue_pair;
 use crate::http::{json_response, ApiError, AppState};
 use crate::storage::User;
@@ -22,7 +23,10 @@ pub fn user_json(user: &User) -> Value {
 }
 
 pub async fn session(session: AuthJsSession) -> Response {
-    json_response(StatusCode::OK, &json!({"session": session.claims, "user": user_json(&session.user)}))
+    json_response(
+        StatusCode::OK,
+        &json!({"session": session.claims, "user": user_json(&session.user)}),
+    )
 }
 
 pub async fn exchange(

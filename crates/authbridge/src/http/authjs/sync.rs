@@ -17,11 +17,21 @@ use crate::storage::{ExternalAccount, SyncOutcome};
 
 /// Compare digests so neither content nor length leaks through timing.
 fn service_token_ok(presented: &str, expected: &str) -> bool {
-    Sha256::digest(presented.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into()
+    Sha256::digest(presented.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into()
 }
 
-pub async fn sync(State(state): State<AppState>, headers: HeaderMap, data: DrfData) -> Result<Response, ApiError> {
-    let expected = state.settings.service_token.as_ref().ok_or(ApiError::NotFound)?;
+pub async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    data: DrfData,
+) -> Result<Response, ApiError> {
+    let expected = state
+        .settings
+        .service_token
+        .as_ref()
+        .ok_or(ApiError::NotFound)?;
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -41,7 +51,9 @@ pub async fn sync(State(state): State<AppState>, headers: HeaderMap, data: DrfDa
     let mut fields = Fields::new(&data);
     let provider = fields.char_field("provider");
     let provider_account_id = fields.char_field("provider_account_id");
-    let email = fields.optional_char_field("email").map(|e| e.to_lowercase());
+    let email = fields
+        .optional_char_field("email")
+        .map(|e| e.to_lowercase());
     let email_verified = fields.boolean_field("email_verified");
     let name = fields.optional_char_field("name");
     let image = fields.optional_char_field("image");
@@ -54,24 +66,33 @@ pub async fn sync(State(state): State<AppState>, headers: HeaderMap, data: DrfDa
     }
     fields.finish()?;
 
-    let account = ExternalAccount { provider, provider_account_id, email, email_verified, name, image };
+    let account = ExternalAccount {
+        provider,
+        provider_account_id,
+        email,
+        email_verified,
+        name,
+        image,
+    };
     let unusable = django_hashers::make_unusable_password(&mut rand::rng());
     let template = accounts::new_user(&account, &state.settings.username_field, unusable);
     let now = state.clock.now();
     let (user, created) = match state.store.sync_account(&account, &template, now).await? {
         SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => (u, false),
         SyncOutcome::Created(u) => (u, true),
-        SyncOutcome::EmailNotVerified => {
-            return Err(ApiError::Conflict {
-                detail: "A user with this email already exists, and the provider did not verify the email. \
+        SyncOutcome::EmailNotVerified => return Err(ApiError::Conflict {
+            detail:
+                "A user with this email already exists, and the provider did not verify the email. \
                          Sign in the way you did before to link this account."
                     .into(),
-                code: "OAuthAccountNotLinked",
-            })
-        }
+            code: "OAuthAccountNotLinked",
+        }),
     };
     if !user.is_active {
-        return Err(ApiError::AuthenticationFailed { detail: "User is inactive".into(), code: Some("user_inactive") });
+        return Err(ApiError::AuthenticationFailed {
+            detail: "User is inactive".into(),
+            code: Some("user_inactive"),
+        });
     }
     let pair = issue_pair(&state, &user).await?;
     Ok(json_response(

@@ -1,13 +1,13 @@
 //! `POST /api/token/blacklist/` (simplejwt `TokenBlacklistView`): logout.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{outstanding, read_refresh};
-use crate::http::body::{DrfData, Fields};
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::body::DrfData;
+use crate::http::{cookie_mode, ApiError, AppState};
 use crate::tokens::UserIdClaim;
 
 pub fn metadata() -> Value {
@@ -18,10 +18,12 @@ pub fn metadata() -> Value {
     )
 }
 
-pub async fn blacklist(State(state): State<AppState>, data: DrfData) -> Result<Response, ApiError> {
-    let mut fields = Fields::new(&data);
-    let raw = fields.char_field("refresh");
-    fields.finish()?;
+pub async fn blacklist(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    data: DrfData,
+) -> Result<Response, ApiError> {
+    let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
 
     let now = state.clock.now();
     let (token, _) = read_refresh(&state, &raw, now.timestamp(), true).await?;
@@ -30,6 +32,9 @@ pub async fn blacklist(State(state): State<AppState>, data: DrfData) -> Result<R
         UserIdClaim::Id(id) => state.store.user_by_id(id).await?.map(|u| u.id),
         _ => None,
     };
-    state.store.blacklist(&outstanding(&state, &token, &raw, user_id, now), now).await?;
-    Ok(json_response(StatusCode::OK, &json!({})))
+    state
+        .store
+        .blacklist(&outstanding(&state, &token, &raw, user_id, now), now)
+        .await?;
+    cookie_mode::respond_logout(&state, &headers, json!({}))
 }

@@ -10,6 +10,9 @@ use crate::http::{json_response, ApiError, AppState};
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let doc = state.tokens.keys.jwks().ok_or(ApiError::NotFound)?;
     let mut res = json_response(StatusCode::OK, &doc).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     Ok(res)
 }

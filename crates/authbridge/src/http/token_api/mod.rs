@@ -17,12 +17,25 @@ use crate::tokens::{epoch_to_datetime, Token, TokenError, TokenType};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/token/", drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata()))
-        .route("/api/token/refresh/", drf_view(post(refresh::refresh), "POST, OPTIONS", refresh::metadata()))
-        .route("/api/token/verify/", drf_view(post(verify::verify), "POST, OPTIONS", verify::metadata()))
+        .route(
+            "/api/token/",
+            drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata()),
+        )
+        .route(
+            "/api/token/refresh/",
+            drf_view(post(refresh::refresh), "POST, OPTIONS", refresh::metadata()),
+        )
+        .route(
+            "/api/token/verify/",
+            drf_view(post(verify::verify), "POST, OPTIONS", verify::metadata()),
+        )
         .route(
             "/api/token/blacklist/",
-            drf_view(post(blacklist::blacklist), "POST, OPTIONS", blacklist::metadata()),
+            drf_view(
+                post(blacklist::blacklist),
+                "POST, OPTIONS",
+                blacklist::metadata(),
+            ),
         )
         .route("/api/token/jwks/", get(jwks::jwks))
 }
@@ -69,11 +82,20 @@ pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, Api
     };
     let refresh_raw = state.tokens.encode(&refresh).map_err(ApiError::internal)?;
     let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
-    state.store.outstand(&outstanding(state, &refresh, &refresh_raw, Some(user.id), now), None).await?;
+    state
+        .store
+        .outstand(
+            &outstanding(state, &refresh, &refresh_raw, Some(user.id), now),
+            None,
+        )
+        .await?;
     if state.settings.simple_jwt.update_last_login {
         state.store.set_last_login(user.id, now).await?;
     }
-    Ok(IssuedPair { refresh: refresh_raw, access: access_raw })
+    Ok(IssuedPair {
+        refresh: refresh_raw,
+        access: access_raw,
+    })
 }
 
 /// The outstanding-token row simplejwt writes for a refresh token.
@@ -86,7 +108,10 @@ fn outstanding(
 ) -> OutstandingToken {
     OutstandingToken {
         user_id,
-        jti: token.jti(&state.tokens.rules).unwrap_or_default().to_string(),
+        jti: token
+            .jti(&state.tokens.rules)
+            .unwrap_or_default()
+            .to_string(),
         token: raw.to_string(),
         created_at: Some(now),
         expires_at: epoch_to_datetime(token.exp().unwrap_or_default()),
@@ -109,6 +134,9 @@ async fn read_refresh(
     if blacklisted && blacklist_is_final {
         return Err(TokenError::Blacklisted.into());
     }
-    state.tokens.rules.verify(&token, Some(TokenType::Refresh), now)?;
+    state
+        .tokens
+        .rules
+        .verify(&token, Some(TokenType::Refresh), now)?;
     Ok((token, blacklisted))
 }

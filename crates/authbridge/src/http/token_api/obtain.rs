@@ -1,14 +1,14 @@
 //! `POST /api/token/` (simplejwt `TokenObtainPairView`), plus `user_id` in the body.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::issue_pair;
 use crate::http::body::{DrfData, Fields};
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::{cookie_mode, ApiError, AppState};
 
 pub fn metadata() -> Value {
     super::view_metadata(
@@ -25,7 +25,11 @@ fn no_active_account() -> ApiError {
     }
 }
 
-pub async fn obtain(State(state): State<AppState>, data: DrfData) -> Result<Response, ApiError> {
+pub async fn obtain(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    data: DrfData,
+) -> Result<Response, ApiError> {
     let username_field = state.settings.username_field.as_str();
     let mut fields = Fields::new(&data);
     let username = fields.char_field(username_field);
@@ -35,7 +39,10 @@ pub async fn obtain(State(state): State<AppState>, data: DrfData) -> Result<Resp
     // Django's ModelBackend: look the user up, check the password (hashing anyway for an unknown
     // user), upgrade an outdated hash, then refuse inactive users.
     let user = state.store.user_by_username(&username).await?;
-    let verdict = state.passwords.check(password.clone(), user.as_ref().map(|u| u.password.clone())).await?;
+    let verdict = state
+        .passwords
+        .check(password.clone(), user.as_ref().map(|u| u.password.clone()))
+        .await?;
     let Some(user) = user.filter(|_| verdict.valid) else {
         return Err(no_active_account());
     };
@@ -47,8 +54,9 @@ pub async fn obtain(State(state): State<AppState>, data: DrfData) -> Result<Resp
         return Err(no_active_account());
     }
     let pair = issue_pair(&state, &user).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"refresh": pair.refresh, "access": pair.access, "user_id": user.id}),
-    ))
+    cookie_mode::respond_with_pair(
+        &state,
+        &headers,
+        json!({"refresh": pair.refresh, "access": pair.access, "user_id": user.id}),
+    )
 }

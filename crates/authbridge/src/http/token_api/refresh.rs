@@ -2,13 +2,13 @@
 //! transaction, a grace window for concurrent tabs, and reuse detection.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{outstanding, read_refresh};
-use crate::http::body::{DrfData, Fields};
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::body::DrfData;
+use crate::http::{cookie_mode, ApiError, AppState};
 use crate::storage::{RotateOutcome, Rotation};
 use crate::tokens::{TokenError, UserIdClaim};
 
@@ -21,18 +21,25 @@ pub fn metadata() -> Value {
 }
 
 fn no_active_account() -> ApiError {
-    ApiError::AuthenticationFailed { detail: "No active account found for the given token.".into(), code: None }
+    ApiError::AuthenticationFailed {
+        detail: "No active account found for the given token.".into(),
+        code: None,
+    }
 }
 
-pub async fn refresh(State(state): State<AppState>, data: DrfData) -> Result<Response, ApiError> {
-    let mut fields = Fields::new(&data);
-    let raw = fields.char_field("refresh");
-    fields.finish()?;
+pub async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    data: DrfData,
+) -> Result<Response, ApiError> {
+    let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
+    let respond = |body| cookie_mode::respond_with_refreshed(&state, &headers, body);
 
     let jwt = &state.settings.simple_jwt;
     let now = state.clock.now();
-    let rotating_with_grace =
-        jwt.rotate_refresh_tokens && jwt.blacklist_after_rotation && jwt.refresh_token_grace_period > 0;
+    let rotating_with_grace = jwt.rotate_refresh_tokens
+        && jwt.blacklist_after_rotation
+        && jwt.refresh_token_grace_period > 0;
     // A blacklisted token is final, unless it may be a rotation replayed within the grace window:
     // then the rotation below tells which.
     let (token, _) = read_refresh(&state, &raw, now.timestamp(), !rotating_with_grace).await?;
@@ -42,7 +49,11 @@ pub async fn refresh(State(state): State<AppState>, data: DrfData) -> Result<Res
         UserIdClaim::Absent => None,
         UserIdClaim::Unparseable => return Err(no_active_account()),
         UserIdClaim::Id(id) => {
-            let user = state.store.user_by_id(id).await?.ok_or_else(no_active_account)?;
+            let user = state
+                .store
+                .user_by_id(id)
+                .await?
+                .ok_or_else(no_active_account)?;
             if jwt.check_user_is_active && !user.is_active {
                 return Err(no_active_account());
             }
@@ -53,11 +64,14 @@ pub async fn refresh(State(state): State<AppState>, data: DrfData) -> Result<Res
     let rules = &state.tokens.rules;
     let (access, new) = {
         let mut rng = rand::rng();
-        (rules.access_from_refresh(&token, now.timestamp(), &mut rng), rules.rotate(&token, now.timestamp(), &mut rng))
+        (
+            rules.access_from_refresh(&token, now.timestamp(), &mut rng),
+            rules.rotate(&token, now.timestamp(), &mut rng),
+        )
     };
     let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
     if !jwt.rotate_refresh_tokens {
-        return Ok(json_response(StatusCode::OK, &json!({"access": access_raw})));
+        return respond(json!({"access": access_raw}));
     }
 
     let new_raw = state.tokens.encode(&new).map_err(ApiError::internal)?;
@@ -67,7 +81,7 @@ pub async fn refresh(State(state): State<AppState>, data: DrfData) -> Result<Res
         // joins the old one's family.
         let family = token.jti(rules).map(str::to_string);
         state.store.outstand(&new_row, family.as_deref()).await?;
-        return Ok(json_response(StatusCode::OK, &json!({"access": access_raw, "refresh": new_raw})));
+        return respond(json!({"access": access_raw, "refresh": new_raw}));
     }
     let rotation = Rotation {
         old: outstanding(&state, &token, &raw, user_id, now),
@@ -78,14 +92,15 @@ pub async fn refresh(State(state): State<AppState>, data: DrfData) -> Result<Res
         grace: chrono::Duration::seconds(jwt.refresh_token_grace_period.max(0)),
     };
     match state.store.rotate(&rotation).await? {
-        RotateOutcome::Rotated => {
-            Ok(json_response(StatusCode::OK, &json!({"access": access_raw, "refresh": new_raw})))
-        }
+        RotateOutcome::Rotated => respond(json!({"access": access_raw, "refresh": new_raw})),
         RotateOutcome::Replayed { refresh, access } => {
-            Ok(json_response(StatusCode::OK, &json!({"access": access, "refresh": refresh})))
+            respond(json!({"access": access, "refresh": refresh}))
         }
         RotateOutcome::ReuseDetected => {
-            tracing::warn!(jti = rotation.old.jti, "refresh token reused after rotation; its family is revoked");
+            tracing::warn!(
+                jti = rotation.old.jti,
+                "refresh token reused after rotation; its family is revoked"
+            );
             Err(TokenError::Blacklisted.into())
         }
         RotateOutcome::Blacklisted => Err(TokenError::Blacklisted.into()),

@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS "authbridge_migrations" ("name" varchar(255) NOT NULL PRIMARY KEY, "applied_at" timestamp with time zone NOT NULL);
