@@ -446,7 +446,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_packages_defaults() {
-        let b = load(&[]).unwrap();
+        let b = load(&[]).expect("settings load");
         assert!(!b.cors_enabled());
         assert!(!b.cookie_mode());
         assert_eq!(b.cors_allow_headers, DEFAULT_ALLOW_HEADERS);
@@ -465,7 +465,7 @@ mod tests {
             ("CORS_ALLOW_ALL_ORIGINS", "true"),
             ("CORS_ALLOW_CREDENTIALS", "true"),
         ])
-        .unwrap_err();
+        .expect_err("refused");
         let msg = err.to_string();
         assert!(
             msg.contains("CORS_ALLOW_ALL_ORIGINS") && msg.contains("CORS_ALLOW_CREDENTIALS"),
@@ -482,11 +482,11 @@ mod tests {
         )])
         .is_ok());
         let err = load(&[("CORS_ALLOWED_ORIGINS", "https://app.example.com/")])
-            .unwrap_err()
+            .expect_err("refused")
             .to_string();
         assert!(err.contains("path"), "{err}");
         let err = load(&[("CORS_ALLOWED_ORIGINS", "app.example.com")])
-            .unwrap_err()
+            .expect_err("refused")
             .to_string();
         assert!(err.contains("scheme"), "{err}");
     }
@@ -503,7 +503,7 @@ mod tests {
                 r#"["^https://[a-z0-9-]{1,30}\\.preview\\.example\\.com$"]"#,
             ),
         ])
-        .unwrap();
+        .expect("settings load");
         assert!(b.cors_origin_listed("https://app.example.com"));
         assert!(b.cors_origin_listed("HTTPS://app.example.com"));
         assert!(!b.cors_origin_listed("https://app.example.com:8443"));
@@ -519,13 +519,14 @@ mod tests {
 
     #[test]
     fn regexes_anchor_like_re_match() {
-        let b = load(&[("CORS_ALLOWED_ORIGIN_REGEXES", r"https://\w+\.example\.com")]).unwrap();
+        let b = load(&[("CORS_ALLOWED_ORIGIN_REGEXES", r"https://\w+\.example\.com")])
+            .expect("settings load");
         assert!(b.cors_origin_listed("https://a.example.com"));
         // re.match anchors at the start only, as in django-cors-headers.
         assert!(b.cors_origin_listed("https://a.example.com.evil.test"));
         assert!(!b.cors_origin_listed("http://x/https://a.example.com"));
         assert!(load(&[("CORS_ALLOWED_ORIGIN_REGEXES", "(unclosed")]).is_err());
-        let b = load(&[("CORS_URLS_REGEX", r"^/api/")]).unwrap();
+        let b = load(&[("CORS_URLS_REGEX", r"^/api/")]).expect("settings load");
         assert!(b.cors_applies_to("/api/token/"));
         assert!(!b.cors_applies_to("/health"));
     }
@@ -536,7 +537,7 @@ mod tests {
             ("JWT_AUTH_REFRESH_COOKIE", "refresh"),
             ("JWT_AUTH_COOKIE", "access"),
         ])
-        .unwrap();
+        .expect("settings load");
         assert!(b.cookie_mode());
         assert_eq!(b.refresh_cookie_name().as_deref(), Some("refresh"));
         let b = load(&[
@@ -544,7 +545,7 @@ mod tests {
             ("JWT_AUTH_COOKIE", "access"),
             ("JWT_AUTH_SECURE", "1"),
         ])
-        .unwrap();
+        .expect("settings load");
         assert_eq!(b.refresh_cookie_name().as_deref(), Some("__Secure-refresh"));
         assert_eq!(b.access_cookie_name().as_deref(), Some("__Host-access"));
         let b = load(&[
@@ -552,7 +553,7 @@ mod tests {
             ("JWT_AUTH_REFRESH_COOKIE_PATH", "/"),
             ("JWT_AUTH_SECURE", "true"),
         ])
-        .unwrap();
+        .expect("settings load");
         assert_eq!(b.refresh_cookie_name().as_deref(), Some("__Host-refresh"));
         assert!(load(&[("JWT_AUTH_REFRESH_COOKIE", "__Host-r")]).is_err());
         assert!(load(&[
@@ -568,12 +569,12 @@ mod tests {
     fn samesite_and_csrf_settings() {
         assert_eq!(
             load(&[("JWT_AUTH_SAMESITE", "strict")])
-                .unwrap()
+                .expect("settings load")
                 .jwt_auth_samesite,
             SameSite::Strict
         );
         let err = load(&[("JWT_AUTH_SAMESITE", "None")])
-            .unwrap_err()
+            .expect_err("refused")
             .to_string();
         assert!(err.contains("cross-site"), "{err}");
         assert!(load(&[("JWT_AUTH_COOKIE_USE_CSRF", "true")]).is_err());
@@ -588,7 +589,7 @@ mod tests {
 
     #[test]
     fn toml_file_keys() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("settings load");
         let path = dir.path().join("c.toml");
         std::fs::write(
             &path,
@@ -602,8 +603,10 @@ JWT_AUTH_SECURE = true
 JWT_AUTH_SAMESITE = "Strict"
 "#,
         )
-        .unwrap();
-        let b = Settings::load(Some(&path), env(&[])).unwrap().browser;
+        .expect("settings load");
+        let b = Settings::load(Some(&path), env(&[]))
+            .expect("settings load")
+            .browser;
         assert!(b.cors_credentialed_origin("https://app.example.com"));
         assert!(b.cors_credentialed_origin("https://x.example.com"));
         assert_eq!(b.cors_preflight_max_age, 600);

@@ -340,14 +340,14 @@ mod tests {
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(*k, v.parse().unwrap());
+            h.append(*k, v.parse().expect("test value"));
         }
         h
     }
 
     /// Django's `_mask_cipher_secret`, to produce a masked token for the check.
     fn mask(secret: &str, mask: &str) -> String {
-        let index = |c: u8| CSRF_CHARS.iter().position(|&x| x == c).unwrap();
+        let index = |c: u8| CSRF_CHARS.iter().position(|&x| x == c).expect("test value");
         let cipher: String = secret
             .bytes()
             .zip(mask.bytes())

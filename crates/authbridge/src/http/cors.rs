@@ -240,7 +240,7 @@ mod tests {
 
     fn browser(pairs: &[(&str, &str)]) -> BrowserSettings {
         let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        Settings::load(None, env).unwrap().browser
+        Settings::load(None, env).expect("test value").browser
     }
 
     /// A service that answers like a DRF view (`Vary: Accept`) and counts its calls.
@@ -274,11 +274,15 @@ mod tests {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        svc.oneshot(req.body(Body::empty()).unwrap()).await.unwrap()
+        svc.oneshot(req.body(Body::empty()).expect("test value"))
+            .await
+            .expect("test value")
     }
 
     fn get<'a>(res: &'a Response<Body>, name: &str) -> Option<&'a str> {
-        res.headers().get(name).map(|v| v.to_str().unwrap())
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().expect("test value"))
     }
 
     const APP: &str = "http://localhost:3000";
@@ -355,7 +359,7 @@ mod tests {
                 .filter(|k| k.as_str().starts_with("access-control-"))
                 .collect();
             assert!(cors.is_empty(), "{cors:?}");
-            assert!(get(&res, "vary").unwrap().contains("origin"));
+            assert!(get(&res, "vary").expect("test value").contains("origin"));
         }
     }
 
@@ -444,16 +448,16 @@ mod tests {
     fn vary_is_patched_like_django() {
         let mut h = HeaderMap::new();
         patch_vary(&mut h, "origin");
-        assert_eq!(h.get("vary").unwrap(), "origin");
+        assert_eq!(h.get("vary").expect("test value"), "origin");
         let mut h = HeaderMap::new();
         h.append(header::VARY, HeaderValue::from_static("Accept"));
         h.append(header::VARY, HeaderValue::from_static("Cookie, Origin"));
         patch_vary(&mut h, "origin");
         assert_eq!(h.get_all("vary").iter().count(), 1);
-        assert_eq!(h.get("vary").unwrap(), "Accept, Cookie, Origin");
+        assert_eq!(h.get("vary").expect("test value"), "Accept, Cookie, Origin");
         let mut h = HeaderMap::new();
         h.insert(header::VARY, HeaderValue::from_static("*"));
         patch_vary(&mut h, "origin");
-        assert_eq!(h.get("vary").unwrap(), "*");
+        assert_eq!(h.get("vary").expect("test value"), "*");
     }
 }

@@ -232,6 +232,7 @@ pub(crate) fn quote_ident(name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -110,6 +110,25 @@ impl SqliteStore {
         Ok(model)
     }
 
+    /// The type Django declares for a foreign key to the user table. On SQLite AutoField and
+    /// BigAutoField ids are both `integer`, but the columns referring to them say `integer` or
+    /// `bigint`: take it from an existing one (the user model's M2M tables), else `integer`.
+    async fn user_fk_type(conn: &mut SqliteConnection, user_table: &str) -> Result<String> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT c.\"type\" FROM \"sqlite_master\" m \
+             JOIN pragma_foreign_key_list(m.\"name\") f \
+             JOIN pragma_table_info(m.\"name\") c ON c.\"name\" = f.\"from\" \
+             WHERE m.\"type\" = 'table' AND f.\"table\" = ? ORDER BY m.\"name\" LIMIT 1",
+        )
+        .bind(user_table)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(match found.map(|t| t.to_lowercase()).as_deref() {
+            Some("bigint") => "bigint".into(),
+            _ => "integer".into(),
+        })
+    }
+
     async fn table_names(conn: &mut SqliteConnection) -> Result<HashSet<String>> {
         let names: Vec<String> =
             sqlx::query_scalar("SELECT \"name\" FROM \"sqlite_master\" WHERE \"type\" = 'table'")
@@ -148,9 +167,9 @@ impl Store for SqliteStore {
         }
         for app in &plan.apps {
             let ddl = match app {
-                // SQLite ignores a foreign key column's declared type; keep Django's `integer`.
-                DjangoApp::TokenBlacklist => {
-                    migrate::token_blacklist_ddl(django_ddl(*app), &self.users, "integer")
+                DjangoApp::TokenBlacklist if self.users.table != "auth_user" => {
+                    let id_type = Self::user_fk_type(&mut tx, &self.users.table).await?;
+                    migrate::token_blacklist_ddl(django_ddl(*app), &self.users, &id_type)
                 }
                 _ => django_ddl(*app).to_string(),
             };

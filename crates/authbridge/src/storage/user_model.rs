@@ -313,6 +313,7 @@ pub(crate) fn username_candidate(base: &str, n: u32, max: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,8 @@
 //! Black-box tests start the real server on 127.0.0.1:0; storage tests run the shared conformance
 //! suite; every backend test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 
+#![allow(clippy::unwrap_used)]
+
 mod browser;
 mod storage;
 mod support;

@@ -37,6 +37,7 @@ pub(crate) fn parse(text: &str) -> Result<DateTime<Utc>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
