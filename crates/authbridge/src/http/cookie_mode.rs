@@ -4,8 +4,8 @@
 //! Without cookie mode every function here answers exactly as simplejwt does.
 //!
 //! CSRF: a cookie is ambient authority, so in cookie mode
-//! - every request that reads the refresh cookie, and every response that writes or clears the
-//!   auth cookies, first passes the Origin / Sec-Fetch-Site check (`http::csrf`): browsers label
+//! - refresh and blacklist requests (before the token is touched), and obtain before its answer
+//!   sets the cookies, pass the Origin / Sec-Fetch-Site check (`http::csrf`): browsers label
 //!   cross-site requests, and only authbridge's own origin, `AUTHBRIDGE_TRUSTED_ORIGINS` and the
 //!   origins CORS allows with credentials are accepted (a request with neither header is not from
 //!   a browser and carries no victim's cookie);
@@ -35,14 +35,21 @@ const CSRF_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 const CSRF_SECRET_LENGTH: usize = 32;
 
 /// The refresh token for refresh and blacklist: the body's `refresh` field; in cookie mode the
-/// refresh cookie when the body has none (absent, null or blank), after the CSRF checks. With
-/// neither, simplejwt's own field errors (`{"refresh":["This field is required."]}`).
+/// refresh cookie when the body has none (absent, null or blank). In cookie mode the Origin /
+/// Sec-Fetch-Site check comes first, and a token read from the cookie also needs the double-submit
+/// token when `JWT_AUTH_COOKIE_USE_CSRF`. With neither body nor cookie, simplejwt's own field
+/// errors (`{"refresh":["This field is required."]}`).
 pub fn refresh_token(
     state: &AppState,
     headers: &HeaderMap,
     data: &DrfData,
 ) -> Result<String, ApiError> {
     let browser = &state.settings.browser;
+    if browser.cookie_mode() {
+        // The answer will write or clear cookies: refuse an untrusted browser origin before the
+        // token is rotated or blacklisted, wherever the token comes from.
+        origin_check(state, headers)?;
+    }
     if let Some(name) = browser.refresh_cookie_name() {
         let body_has_token = match data.0.get("refresh") {
             None | Some(Value::Null) => false,
@@ -51,7 +58,6 @@ pub fn refresh_token(
         };
         if !body_has_token {
             if let Some(raw) = cookie_value(headers, &name) {
-                origin_check(state, headers)?;
                 if browser.jwt_auth_cookie_use_csrf {
                     double_submit_check(headers)?;
                 }

@@ -601,6 +601,17 @@ async fn csrf_origin_checks_on_cookie_requests() {
             assert!(body.starts_with(r#"{"detail":"CSRF Failed: "#), "{body}");
         }
     }
+    // In cookie mode a body token from an untrusted page is refused too, before any rotation
+    // (the accepted refreshes below start from this very token).
+    let res = request(
+        &app,
+        Method::POST,
+        "/api/token/refresh/",
+        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
+        Some(json!({"refresh": refresh})),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
     // Accepted: the CORS-allowed origin, a trusted origin, same-origin, and a non-browser client.
     // (Each refresh rotates, so each step uses the cookie the previous one set.)
     let mut current = refresh;

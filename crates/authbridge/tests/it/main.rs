@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod algorithms;
+mod bad_input;
 mod browser;
 mod storage;
 mod support;
