@@ -160,10 +160,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Like `char_field` but absent is fine (`required=False`).
+    /// `CharField(required=False, allow_null=True, allow_blank=True)`: absent, null and blank
+    /// all mean "not given" (Auth.js types profile fields as `string | null`).
     pub fn optional_char_field(&mut self, name: &str) -> Option<String> {
         match self.data.get(name) {
-            None => None,
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
             Some(v) => match char_field(Some(v)) {
                 Ok(s) => Some(s),
                 Err(msg) => {

@@ -18,7 +18,9 @@ pub fn check(headers: &HeaderMap, trusted_origins: &[String]) -> Result<(), ApiE
 /// `check` with any notion of a trusted origin (authbridge's own origin is always trusted).
 pub fn check_with(headers: &HeaderMap, is_trusted: impl Fn(&str) -> bool) -> Result<(), ApiError> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let origin = get("origin").filter(|o| *o != "null");
+    // `Origin: null` (sandboxed frames, cross-origin redirects) is an untrusted origin, as in
+    // Django's CSRF check, not an absent one.
+    let origin = get("origin");
     let own_origin = get("host").map(|host| {
         let scheme = get("x-forwarded-proto").unwrap_or("http");
         format!("{scheme}://{host}")
@@ -74,6 +76,7 @@ mod tests {
         )
         .is_err());
         assert!(check(&headers(&[("sec-fetch-site", "cross-site")]), &trusted).is_err());
+        assert!(check(&headers(&[("origin", "null")]), &trusted).is_err());
         assert!(check(
             &headers(&[
                 ("sec-fetch-site", "same-site"),

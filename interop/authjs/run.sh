@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Auth.js interop suite: real @auth/core (v5) and next-auth@4 against a live authbridge.
+#   AUTHBRIDGE_BIN   authbridge binary (default: <repo>/target/debug/authbridge)
+#   BUILD=1          run `cargo build -p authbridge` first
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=CSRF).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+if [[ "${BUILD:-0}" == "1" ]]; then
+  (cd "$repo" && cargo build -p authbridge)
+fi
+export AUTHBRIDGE_BIN="${AUTHBRIDGE_BIN:-$repo/target/debug/authbridge}"
+if [[ ! -x "$AUTHBRIDGE_BIN" ]]; then
+  echo "authbridge binary not found at $AUTHBRIDGE_BIN (build it: cargo build -p authbridge, or BUILD=1 $0)" >&2
+  exit 2
+fi
+
+if [[ -f package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+# One test file at a time: each file starts its own authbridge (2-core machines).
+status=0
+node --test --test-concurrency=1 "$@" test/*.test.mjs || status=$?
+exit "$status"
