@@ -76,6 +76,8 @@ fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
     })?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(DrfData(map)),
+        // DRF's serializer sees `None` as "no data" rather than as a value of the wrong type.
+        Ok(Value::Null) => Err(ApiError::NonField("No data provided".into())),
         Ok(other) => Err(ApiError::NonField(format!(
             "Invalid data. Expected a dictionary, but got {}.",
             python_type_name(&other)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Real-browser suite: Debian's headless Chromium, driven by playwright-core, runs a single-page app
+# served from one origin against a live authbridge on another (CORS + cookie mode + CSRF).
+#   AUTHBRIDGE_BIN   authbridge binary (default: <repo>/target/debug/authbridge)
+#   CHROMIUM         browser binary (default: /usr/bin/chromium, apt-get installed when missing)
+#   BUILD=1          run `cargo build -p authbridge` first
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=CSRF).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+if [[ "${BUILD:-0}" == "1" ]]; then
+  (cd "$repo" && cargo build -p authbridge)
+fi
+export AUTHBRIDGE_BIN="${AUTHBRIDGE_BIN:-$repo/target/debug/authbridge}"
+if [[ ! -x "$AUTHBRIDGE_BIN" ]]; then
+  echo "authbridge binary not found at $AUTHBRIDGE_BIN (build it: cargo build -p authbridge, or BUILD=1 $0)" >&2
+  exit 2
+fi
+
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$CHROMIUM" ]]; then
+  if [[ "$CHROMIUM" != /usr/bin/chromium ]]; then
+    echo "CHROMIUM=$CHROMIUM is not executable" >&2
+    exit 2
+  fi
+  echo "installing Debian's chromium (apt-get)" >&2
+  sudo_cmd=()
+  [[ "$(id -u)" == 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null
+fi
+
+if [[ -f package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+node --test --test-concurrency=1 "$@" test/*.test.mjs
