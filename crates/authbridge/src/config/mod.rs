@@ -168,7 +168,10 @@ impl Default for Settings {
             username_field: "username".into(),
             authjs_secrets: Vec::new(),
             service_token: None,
-            password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            // One core is always left to the async workers, so a login flood cannot starve token
+            // verification.
+            password_workers: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             trusted_origins: Vec::new(),
             browser: BrowserSettings::default(),
         }
