@@ -48,6 +48,9 @@ pub enum ApiError {
     Conflict { detail: String, code: &'static str },
     #[error("Not found.")]
     NotFound,
+    /// DRF's content negotiation failure.
+    #[error("Could not satisfy the request Accept header.")]
+    NotAcceptable,
     #[error("Request body too large.")]
     PayloadTooLarge,
     /// RFC 6749 §5.2 error response (OAuth 2 / OIDC endpoints).
@@ -92,6 +95,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::OAuth { status, .. } | Self::Html { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

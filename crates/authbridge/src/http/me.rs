@@ -11,12 +11,14 @@ use super::auth::JwtUser;
 use super::{drf_view, json_response, AppState};
 
 pub fn routes() -> Router<AppState> {
-    let metadata = json!({
+    fn metadata(_: &AppState) -> serde_json::Value {
+        json!({
         "name": "Me",
         "description": "",
         "renders": ["application/json", "text/html"],
         "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
-    });
+        })
+    }
     Router::new().route(
         "/api/me/",
         drf_view(get(me), "GET, HEAD, OPTIONS", metadata),

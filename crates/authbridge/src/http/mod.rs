@@ -100,10 +100,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(tower::util::option_layer(cors))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(axum::middleware::map_response(frame_options))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -117,6 +114,19 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Django's `XFrameOptionsMiddleware` runs after `CommonMiddleware`, so the `APPEND_SLASH`
+/// redirect (answered by `CommonMiddleware`) goes out without `X-Frame-Options`; every other
+/// response carries `DENY`.
+async fn frame_options(mut res: Response) -> Response {
+    let is_slash_redirect = res.status() == StatusCode::MOVED_PERMANENTLY
+        && res.headers().contains_key(header::LOCATION);
+    if !is_slash_redirect && !res.headers().contains_key(header::X_FRAME_OPTIONS) {
+        res.headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    res
 }
 
 async fn fallback(req: Request) -> Response {
@@ -139,20 +149,24 @@ async fn fallback(req: Request) -> Response {
     ApiError::NotFound.into_response()
 }
 
-/// A DRF `APIView` with the given methods: `Allow` and `Vary: Accept` on every response, OPTIONS
-/// answered with DRF's metadata, other methods refused with DRF's 405.
+/// A DRF `APIView` with the given methods: content negotiation first (406 for an `Accept` no
+/// renderer satisfies), `Allow` and `Vary: Accept` on every response, OPTIONS answered with DRF's
+/// metadata (built per request: it can depend on settings such as `USERNAME_FIELD`), other
+/// methods refused with DRF's 405.
 pub fn drf_view(
     methods: MethodRouter<AppState>,
     allow: &'static str,
-    metadata: Value,
+    metadata: fn(&AppState) -> Value,
 ) -> MethodRouter<AppState> {
     let allow_value = HeaderValue::from_static(allow);
     methods
-        .options(move || {
-            let metadata = metadata.clone();
-            async move { json_response(StatusCode::OK, &metadata) }
-        })
+        .options(
+            move |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                json_response(StatusCode::OK, &metadata(&state))
+            },
+        )
         .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method) })
+        .layer(axum::middleware::from_fn(negotiate))
         .layer(axum::middleware::map_response(move |mut res: Response| {
             let allow_value = allow_value.clone();
             async move {
@@ -162,4 +176,44 @@ pub fn drf_view(
                 res
             }
         }))
+}
+
+/// DRF's renderers are JSON and the browsable API (`text/html`, answered with JSON here); an
+/// `Accept` header that neither satisfies gets 406 before anything else runs.
+async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
+    let acceptable = match req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(accept) if accept.trim().is_empty() => true,
+        Some(accept) => accept.split(',').any(|range| {
+            let media = range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            matches!(
+                media.as_str(),
+                "*/*" | "*" | "application/*" | "application/json" | "text/*" | "text/html"
+            )
+        }),
+    };
+    if acceptable {
+        next.run(req).await
+    } else {
+        ApiError::NotAcceptable.into_response()
+    }
+}
+
+/// DRF's label for a field: its name with underscores as spaces, first letter capitalised.
+pub fn field_label(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

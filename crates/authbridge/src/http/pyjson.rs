@@ -5,6 +5,11 @@
 /// Returns `None` when CPython would accept the document (then serde_json rejected something
 /// Python allows, e.g. a lone surrogate escape; the caller falls back to a generic message).
 pub fn error_message(doc: &str) -> Option<String> {
+    if doc.starts_with('\u{feff}') {
+        return Some(
+            "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)".into(),
+        );
+    }
     let chars: Vec<char> = doc.chars().collect();
     let mut p = Parser {
         s: &chars,
@@ -19,6 +24,10 @@ pub fn error_message(doc: &str) -> Option<String> {
     });
     match result {
         Ok(_) => None,
+        // DRF parses with `parse_constant` refusing NaN and the infinities (STRICT_JSON).
+        Err((msg @ ("NaN" | "Infinity" | "-Infinity"), _)) => Some(format!(
+            "Out of range float values are not JSON compliant: '{msg}'"
+        )),
         Err((msg, pos)) => Some(p.format(msg, pos)),
     }
 }
@@ -60,9 +69,9 @@ impl Parser<'_> {
             Some('n') if self.lit(i, "null") => Ok(i + 4),
             Some('t') if self.lit(i, "true") => Ok(i + 4),
             Some('f') if self.lit(i, "false") => Ok(i + 5),
-            Some('N') if self.lit(i, "NaN") => Ok(i + 3),
-            Some('I') if self.lit(i, "Infinity") => Ok(i + 8),
-            Some('-') if self.lit(i, "-Infinity") => Ok(i + 9),
+            Some('N') if self.lit(i, "NaN") => Err(("NaN", i)),
+            Some('I') if self.lit(i, "Infinity") => Err(("Infinity", i)),
+            Some('-') if self.lit(i, "-Infinity") => Err(("-Infinity", i)),
             Some(c) if c == '-' || c.is_ascii_digit() => self.number(i),
             _ => Err(("Expecting value", i)),
         }
@@ -209,6 +218,18 @@ mod tests {
             ),
             ("[1,]", "Expecting value: line 1 column 4 (char 3)"),
             ("{\"é\": x}", "Expecting value: line 1 column 7 (char 6)"),
+            (
+                "\u{feff}{}",
+                "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)",
+            ),
+            (
+                "{\"password\": NaN}",
+                "Out of range float values are not JSON compliant: 'NaN'",
+            ),
+            (
+                "[1, -Infinity]",
+                "Out of range float values are not JSON compliant: '-Infinity'",
+            ),
         ];
         for (doc, want) in cases {
             assert_eq!(error_message(doc).as_deref(), Some(want), "{doc:?}");

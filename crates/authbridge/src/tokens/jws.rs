@@ -162,7 +162,15 @@ impl Keys {
         }
         let message_len = h.len() + 1 + p.len();
         let message = &token.as_bytes()[..message_len];
-        match crypto::verify(s, message, &self.decoding, jwt_alg(self.alg)) {
+        // The signature is compared as bytes, so PyJWT's lenient decoding of it (padding, stray
+        // characters) cannot make a wrong signature right; it only accepts what PyJWT accepts.
+        let signature = lenient_b64(s).ok_or(DecodeError::Invalid)?;
+        match crypto::verify(
+            &URL_SAFE_NO_PAD.encode(signature),
+            message,
+            &self.decoding,
+            jwt_alg(self.alg),
+        ) {
             Ok(true) => {}
             _ => return Err(DecodeError::Invalid),
         }
@@ -174,6 +182,32 @@ impl Keys {
         rules.validate(&claims, now)?;
         Ok(claims)
     }
+}
+
+/// PyJWT's `base64url_decode`: Python's non-strict `urlsafe_b64decode`, which ignores padding,
+/// characters outside the alphabet and non-canonical trailing bits.
+fn lenient_b64(segment: &str) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(true),
+    );
+    if let Ok(bytes) = LENIENT.decode(segment) {
+        return Some(bytes);
+    }
+    let cleaned: String = segment
+        .chars()
+        .take_while(|c| *c != '=')
+        .filter_map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
+            '+' => Some('-'),
+            '/' => Some('_'),
+            _ => None,
+        })
+        .collect();
+    LENIENT.decode(cleaned).ok()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -157,8 +157,22 @@ impl TokenRules {
 
     /// `RefreshToken.for_user(user)`: `user_id` is a string in simplejwt 5.5.1.
     pub fn refresh_for_user<R: Rng + ?Sized>(&self, user_id: i64, now: i64, rng: &mut R) -> Token {
+        self.refresh_for_user_with(user_id, Map::new(), now, rng)
+    }
+
+    /// `for_user` plus claims set on the token before it is encoded (simplejwt's
+    /// `hash_password`, or a `get_token` override's): they follow `user_id` and precede the
+    /// `aud` / `iss` the backend appends at encode time.
+    pub fn refresh_for_user_with<R: Rng + ?Sized>(
+        &self,
+        user_id: i64,
+        extra: Map<String, Value>,
+        now: i64,
+        rng: &mut R,
+    ) -> Token {
         let mut claims = self.new_token(TokenType::Refresh, self.refresh_lifetime, now, rng);
         claims.insert(self.user_id_claim.clone(), Value::from(user_id.to_string()));
+        claims.extend(extra);
         self.append_registered(&mut claims);
         Token { claims }
     }
@@ -437,6 +451,11 @@ mod tests {
         let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
         assert_eq!(svc.decode(&none, now), Err(TokenError::Invalid));
         assert_eq!(svc.decode("abc", now), Err(TokenError::Invalid));
+        // PyJWT decodes segments leniently: a padded signature is still the same signature.
+        let padded = format!("{}=", mk(&|_| {}));
+        assert!(svc.decode(&padded, now).is_ok());
+        let wrong = format!("{}A=", &mk(&|_| {})[..]);
+        assert_eq!(svc.decode(&wrong, now), Err(TokenError::Invalid));
         assert_eq!(svc.decode("", now), Err(TokenError::Invalid));
     }
 

@@ -10,11 +10,12 @@ use crate::http::body::DrfData;
 use crate::http::{cookie_mode, ApiError, AppState};
 use crate::tokens::UserIdClaim;
 
-pub fn metadata() -> Value {
+pub fn metadata(_: &AppState) -> Value {
     super::view_metadata(
         "Token Blacklist",
         "Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.",
-        &[("refresh", "Refresh")],
+        &["refresh"],
+        &[],
     )
 }
 

@@ -19,34 +19,40 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/api/token/",
-            drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata()),
+            drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata),
         )
         .route(
             "/api/token/refresh/",
-            drf_view(post(refresh::refresh), "POST, OPTIONS", refresh::metadata()),
+            drf_view(post(refresh::refresh), "POST, OPTIONS", refresh::metadata),
         )
         .route(
             "/api/token/verify/",
-            drf_view(post(verify::verify), "POST, OPTIONS", verify::metadata()),
+            drf_view(post(verify::verify), "POST, OPTIONS", verify::metadata),
         )
         .route(
             "/api/token/blacklist/",
             drf_view(
                 post(blacklist::blacklist),
                 "POST, OPTIONS",
-                blacklist::metadata(),
+                blacklist::metadata,
             ),
         )
         .route("/api/token/jwks/", get(jwks::jwks))
 }
 
-/// DRF's OPTIONS metadata for a token view with the given fields.
-fn view_metadata(name: &str, description: &str, fields: &[(&str, &str)]) -> Value {
+/// DRF's OPTIONS metadata for a token view: its writable fields, then its read-only ones.
+fn view_metadata(name: &str, description: &str, fields: &[&str], read_only: &[&str]) -> Value {
     let mut post = serde_json::Map::new();
-    for (field, label) in fields {
+    for field in fields {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": true, "read_only": false, "label": label}),
+            json!({"type": "string", "required": true, "read_only": false, "label": super::field_label(field)}),
+        );
+    }
+    for field in read_only {
+        post.insert(
+            (*field).into(),
+            json!({"type": "string", "required": false, "read_only": true, "label": super::field_label(field)}),
         );
     }
     json!({
@@ -70,13 +76,14 @@ pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, Api
     let rules = &state.tokens.rules;
     let (refresh, access) = {
         let mut rng = rand::rng();
-        let mut refresh = rules.refresh_for_user(user.id, now.timestamp(), &mut rng);
+        let mut extra = serde_json::Map::new();
         if state.settings.simple_jwt.check_revoke_token {
-            refresh.claims.insert(
+            extra.insert(
                 state.settings.simple_jwt.revoke_token_claim.clone(),
                 Value::from(super::auth::password_hash_claim(&user.password)),
             );
         }
+        let refresh = rules.refresh_for_user_with(user.id, extra, now.timestamp(), &mut rng);
         let access = rules.access_from_refresh(&refresh, now.timestamp(), &mut rng);
         (refresh, access)
     };

@@ -10,11 +10,12 @@ use super::issue_pair;
 use crate::http::body::{DrfData, Fields};
 use crate::http::{cookie_mode, ApiError, AppState};
 
-pub fn metadata() -> Value {
+pub fn metadata(state: &AppState) -> Value {
     super::view_metadata(
         "Token Obtain Pair",
         "Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.",
-        &[("username", "Username"), ("password", "Password")],
+        &[state.settings.username_field.as_str(), "password"],
+        &[],
     )
 }
 

@@ -12,11 +12,12 @@ use crate::http::{cookie_mode, ApiError, AppState};
 use crate::storage::{RotateOutcome, Rotation};
 use crate::tokens::{TokenError, UserIdClaim};
 
-pub fn metadata() -> Value {
+pub fn metadata(_: &AppState) -> Value {
     super::view_metadata(
         "Token Refresh",
         "Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.",
-        &[("refresh", "Refresh")],
+        &["refresh"],
+        &["access"],
     )
 }
 

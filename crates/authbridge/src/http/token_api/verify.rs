@@ -8,11 +8,12 @@ use serde_json::{json, Value};
 use crate::http::body::{DrfData, Fields};
 use crate::http::{json_response, ApiError, AppState};
 
-pub fn metadata() -> Value {
+pub fn metadata(_: &AppState) -> Value {
     super::view_metadata(
         "Token Verify",
         "Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.",
-        &[("token", "Token")],
+        &["token"],
+        &[],
     )
 }
 
