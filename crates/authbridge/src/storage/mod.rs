@@ -120,6 +120,8 @@ pub enum StorageError {
     Schema(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    #[error("storage task failed: {0}")]
+    Task(String),
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
@@ -211,17 +213,113 @@ pub trait Store: UserRepository + TokenRepository + AccountRepository + Send + S
 
 pub type DynStore = Arc<dyn Store>;
 
+/// Runs every write on a task of its own, so that a request cancelled mid-call (a client that
+/// disconnects, a timeout) cannot abandon a transaction half-way: sqlx hands a connection whose
+/// `BEGIN` ran but whose `Transaction` was never built back to the pool with the transaction open,
+/// which leaves SQLite locked. Reads pass straight through.
+struct Detached(DynStore);
+
+async fn detached<T: Send + 'static>(
+    job: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(job)
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+}
+
+#[async_trait]
+impl UserRepository for Detached {
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        self.0.user_by_username(username).await
+    }
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        self.0.user_by_id(id).await
+    }
+    async fn users_by_email(&self, email: &str) -> Result<Vec<User>> {
+        self.0.users_by_email(email).await
+    }
+    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User> {
+        let (store, user) = (self.0.clone(), user.clone());
+        detached(async move { store.create_user(&user, now).await }).await
+    }
+    async fn set_password(&self, id: i64, encoded: &str) -> Result<()> {
+        let (store, encoded) = (self.0.clone(), encoded.to_string());
+        detached(async move { store.set_password(id, &encoded).await }).await
+    }
+    async fn set_last_login(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        let store = self.0.clone();
+        detached(async move { store.set_last_login(id, at).await }).await
+    }
+}
+
+#[async_trait]
+impl TokenRepository for Detached {
+    async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()> {
+        let (store, token, family) = (self.0.clone(), token.clone(), family.map(str::to_string));
+        detached(async move { store.outstand(&token, family.as_deref()).await }).await
+    }
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
+        self.0.is_blacklisted(jti).await
+    }
+    async fn blacklist(
+        &self,
+        token: &OutstandingToken,
+        at: DateTime<Utc>,
+    ) -> Result<BlacklistOutcome> {
+        let (store, token) = (self.0.clone(), token.clone());
+        detached(async move { store.blacklist(&token, at).await }).await
+    }
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
+        let (store, rotation) = (self.0.clone(), rotation.clone());
+        detached(async move { store.rotate(&rotation).await }).await
+    }
+    async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        let store = self.0.clone();
+        detached(async move { store.flush_expired(now).await }).await
+    }
+}
+
+#[async_trait]
+impl AccountRepository for Detached {
+    async fn sync_account(
+        &self,
+        account: &ExternalAccount,
+        new_user: &NewUser,
+        now: DateTime<Utc>,
+    ) -> Result<SyncOutcome> {
+        let (store, account, new_user) = (self.0.clone(), account.clone(), new_user.clone());
+        detached(async move { store.sync_account(&account, &new_user, now).await }).await
+    }
+    async fn linked_user(&self, provider: &str, provider_account_id: &str) -> Result<Option<User>> {
+        self.0.linked_user(provider, provider_account_id).await
+    }
+}
+
+#[async_trait]
+impl Store for Detached {
+    async fn migrate(&self) -> Result<MigrationReport> {
+        let store = self.0.clone();
+        detached(async move { store.migrate().await }).await
+    }
+    async fn ping(&self) -> Result<()> {
+        self.0.ping().await
+    }
+    fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+}
+
 /// Open a store from a dj-database-url style URL (`sqlite:///rel.db`, `sqlite:////abs.db`,
 /// `postgres://...`).
 pub async fn connect(database_url: &str, users: UserTable) -> Result<DynStore> {
     match crate::config::DatabaseUrl::parse(database_url)
         .map_err(|e| StorageError::Config(e.to_string()))?
     {
-        crate::config::DatabaseUrl::Sqlite(path) => {
-            Ok(Arc::new(sqlite::SqliteStore::open(&path, users).await?))
-        }
-        crate::config::DatabaseUrl::Postgres(url) => Ok(Arc::new(
+        crate::config::DatabaseUrl::Sqlite(path) => Ok(Arc::new(Detached(Arc::new(
+            sqlite::SqliteStore::open(&path, users).await?,
+        )))),
+        crate::config::DatabaseUrl::Postgres(url) => Ok(Arc::new(Detached(Arc::new(
             postgres::PostgresStore::connect(&url, users).await?,
-        )),
+        )))),
     }
 }

@@ -30,6 +30,9 @@ pub struct SqliteStore {
     users: UserTable,
     /// The user table's columns, read on first use and again after `migrate`.
     model: RwLock<Option<Arc<UserModel>>>,
+    /// One writer at a time, queued here in arrival order. Left to SQLite, concurrent writers
+    /// wait in its busy handler, whose growing sleeps turn contention into long tail latencies.
+    writer: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -63,7 +66,21 @@ impl SqliteStore {
             pool,
             users,
             model: RwLock::new(None),
+            writer: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Start a write transaction (`BEGIN IMMEDIATE`) once this store's previous writer is done.
+    /// Keep the guard until the transaction ends.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<(
+        tokio::sync::MutexGuard<'_, ()>,
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+    )> {
+        let guard = self.writer.lock().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((guard, tx))
     }
 
     /// The underlying pool (tests and maintenance commands).
@@ -159,7 +176,7 @@ impl Store for SqliteStore {
         let now = time::format(Utc::now());
         let mut report = MigrationReport::default();
         // The write lock taken by BEGIN IMMEDIATE serializes concurrent migrations.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let existing = Self::table_names(&mut tx).await?;
         let plan = migrate::plan_django(&existing, &self.users)?;
         if plan.create_migrations_table {

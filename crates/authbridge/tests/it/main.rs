@@ -6,6 +6,7 @@
 
 mod algorithms;
 mod bad_input;
+mod cancellation;
 mod browser;
 mod storage;
 mod support;

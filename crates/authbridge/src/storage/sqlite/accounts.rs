@@ -129,7 +129,7 @@ impl AccountRepository for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<SyncOutcome> {
         let model = self.model().await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let outcome = sync(&mut tx, &model, account, new_user, now).await?;
         if outcome != SyncOutcome::EmailNotVerified {
             tx.commit().await?;

@@ -116,7 +116,7 @@ async fn revoke_family(
 #[async_trait]
 impl TokenRepository for SqliteStore {
     async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         ensure_outstanding(&mut tx, token).await?;
         add_to_family(
             &mut tx,
@@ -139,7 +139,7 @@ impl TokenRepository for SqliteStore {
         token: &OutstandingToken,
         at: DateTime<Utc>,
     ) -> Result<BlacklistOutcome> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let id = ensure_outstanding(&mut tx, token).await?;
         let inserted = blacklist_id(&mut tx, id, at).await?;
         tx.commit().await?;
@@ -152,7 +152,7 @@ impl TokenRepository for SqliteStore {
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
         let (old, new) = (&rotation.old, &rotation.new);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let previous = sqlx::query(
             "SELECT \"family_id\", \"new_refresh\", \"new_access\", \"rotated_at\" \
              FROM \"authbridge_refresh_rotation\" WHERE \"old_jti\" = ?",
@@ -209,7 +209,7 @@ impl TokenRepository for SqliteStore {
 
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
         let now = time::format(now);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let mut deleted = 0;
         for table in ["authbridge_refresh_family", "authbridge_refresh_rotation"] {
             deleted += sqlx::query(&format!("DELETE FROM \"{table}\" WHERE \"expires_at\" < ?"))

@@ -131,7 +131,7 @@ impl UserRepository for SqliteStore {
 
     async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User> {
         let model = self.model().await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let created = insert(&mut tx, &model, user, now).await?;
         tx.commit().await?;
         created.ok_or_else(|| {
