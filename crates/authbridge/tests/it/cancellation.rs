@@ -30,7 +30,11 @@ async fn cancelled_requests_leave_no_transaction_open() {
             let (client, url) = (impatient.clone(), app.url("/api/token/refresh/"));
             tasks.push(tokio::spawn(async move {
                 let cut = Duration::from_micros(200 + (i as u64 * 137) % 3000);
-                let _ = tokio::time::timeout(cut, client.post(url).json(&json!({"refresh": token})).send()).await;
+                let _ = tokio::time::timeout(
+                    cut,
+                    client.post(url).json(&json!({"refresh": token})).send(),
+                )
+                .await;
             }));
         }
         for t in tasks {
@@ -39,10 +43,14 @@ async fn cancelled_requests_leave_no_transaction_open() {
         // Every write path still works afterwards, repeatedly.
         for _ in 0..5 {
             let (refresh, _) = app.login("ann", "pw-1").await;
-            let res = app.post_json("/api/token/refresh/", json!({"refresh": refresh})).await;
+            let res = app
+                .post_json("/api/token/refresh/", json!({"refresh": refresh}))
+                .await;
             assert_eq!(res.status(), 200, "{backend}: refresh after cancellations");
             let body: Value = res.json().await.unwrap();
-            let res = app.post_json("/api/token/blacklist/", json!({"refresh": body["refresh"]})).await;
+            let res = app
+                .post_json("/api/token/blacklist/", json!({"refresh": body["refresh"]}))
+                .await;
             assert_eq!(res.status(), 200, "{backend}: logout after cancellations");
         }
     }

@@ -6,8 +6,8 @@
 
 mod algorithms;
 mod bad_input;
-mod cancellation;
 mod browser;
+mod cancellation;
 mod storage;
 mod support;
 mod wire_probe;

@@ -12,21 +12,17 @@ use sqlx::{Row, SqliteConnection};
 
 /// simplejwt's get-or-create by jti; returns the row's id.
 async fn ensure_outstanding(conn: &mut SqliteConnection, token: &OutstandingToken) -> Result<i64> {
-    sqlx::query(
+    // One statement: the no-op update on conflict makes RETURNING give the existing row's id.
+    let id = sqlx::query_scalar(
         "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") VALUES (?, ?, ?, ?, ?) ON CONFLICT (\"jti\") DO NOTHING",
+         \"created_at\", \"expires_at\") VALUES (?, ?, ?, ?, ?) ON CONFLICT (\"jti\") DO UPDATE \
+         SET \"jti\" = \"excluded\".\"jti\" RETURNING \"id\"",
     )
     .bind(token.user_id)
     .bind(&token.jti)
     .bind(&token.token)
     .bind(token.created_at.map(time::format))
     .bind(time::format(token.expires_at))
-    .execute(&mut *conn)
-    .await?;
-    let id = sqlx::query_scalar(
-        "SELECT \"id\" FROM \"token_blacklist_outstandingtoken\" WHERE \"jti\" = ?",
-    )
-    .bind(&token.jti)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
