@@ -17,6 +17,9 @@ if [[ ! -x "$AUTHBRIDGE_BIN" ]]; then
   exit 2
 fi
 
+# Django's own JWTAuthentication checks the tokens Auth.js ends up with (test/signin.test.mjs).
+"$repo/scripts/setup-python"
+
 if [[ -f package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 else

@@ -203,6 +203,38 @@ export function pyjwtDecode(jwt, secret) {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * Django's own `JWTAuthentication` (the real simplejwt, settings of interop/django) on
+ * authbridge's database with authbridge's secret: returns the authenticated user
+ * `{id, username}` or throws with Django's error. Needs the venv made by scripts/setup-python.
+ */
+export function djangoAuthenticate(jwt, env) {
+  const py = join(REPO, ".venv-interop/bin/python");
+  if (!existsSync(py)) throw new Error("no .venv-interop: run scripts/setup-python");
+  const code = [
+    "import json, sys, django",
+    "django.setup()",
+    "from rest_framework_simplejwt.authentication import JWTAuthentication",
+    "auth = JWTAuthentication()",
+    "user = auth.get_user(auth.get_validated_token(sys.argv[1]))",
+    "print(json.dumps({'id': user.pk, 'username': user.get_username()}))",
+  ].join("\n");
+  const r = spawnSync(py, ["-c", code, jwt], {
+    cwd: join(REPO, "interop/django"),
+    encoding: "utf8",
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DJANGO_SETTINGS_MODULE: "djproject.settings",
+      DATABASE_URL: env.DATABASE_URL,
+      DJANGO_SECRET_KEY: env.DJANGO_SECRET_KEY,
+    },
+  });
+  if (r.status !== 0) throw new Error(`Django refused the token: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 // ---- Auth.js side ------------------------------------------------------------
 
 /** Minimal cookie jar for Set-Cookie headers coming out of Auth(). */

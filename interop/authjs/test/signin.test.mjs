@@ -11,6 +11,7 @@ import {
   describe,
   exampleConfig,
   pyjwtDecode,
+  djangoAuthenticate,
   signInCredentials,
   startAuthbridge,
   verifyHs256,
@@ -97,6 +98,12 @@ suite("Auth.js credentials sign-in (FACTS §8)", () => {
     assert.ok(claims.exp - claims.iat <= 300 + 1, `lifetime ${claims.exp - claims.iat}`);
     const py = pyjwtDecode(s.body.accessToken, server.env.DJANGO_SECRET_KEY);
     if (py) assert.deepEqual(py, claims);
+  });
+
+  test("Django's own JWTAuthentication accepts session.accessToken", async () => {
+    const s = await authjs(config, jar, "GET", "/session");
+    const user = djangoAuthenticate(s.body.accessToken, server.env);
+    assert.deepEqual(user, { id: aliceId, username: "alice" });
   });
 
   test("the session cookie holds the seed's claims shape", async () => {

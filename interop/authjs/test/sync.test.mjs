@@ -8,7 +8,15 @@ import { after, before, describe as suite, test } from "node:test";
 
 import { encode as encodeV5 } from "@auth/core/jwt";
 
-import { api, describe, exampleConfig, startAuthbridge, verifyHs256, V5_COOKIE } from "./helpers.mjs";
+import {
+  api,
+  describe,
+  djangoAuthenticate,
+  exampleConfig,
+  startAuthbridge,
+  verifyHs256,
+  V5_COOKIE,
+} from "./helpers.mjs";
 
 let server;
 let config;
@@ -178,6 +186,8 @@ suite("the example's OAuth/OIDC callbacks", () => {
     assert.equal(token.accessTokenExpires, verifyHs256(token.accessToken, server.env.DJANGO_SECRET_KEY).claims.exp);
     const v = await api(server, "POST", "/api/token/verify/", { json: { token: token.accessToken } });
     assert.equal(v.status, 200, describe("POST /api/token/verify/", v));
+    // Django itself (simplejwt's JWTAuthentication) accepts it and finds the synced user.
+    assert.equal(djangoAuthenticate(token.accessToken, server.env).id, userId);
 
     // The cookie Auth.js would write from this token is accepted by authbridge.
     const jwe = await encodeV5({ token, secret: config.secret, salt: V5_COOKIE });
