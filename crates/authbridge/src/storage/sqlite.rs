@@ -8,6 +8,7 @@ mod accounts;
 pub(crate) mod time;
 mod tokens;
 mod users;
+mod writer;
 
 use super::migrate::{self, DjangoApp, MigrationReport};
 use super::user_model::{declared_len, ColumnInfo, Dialect, UserModel};
@@ -34,7 +35,10 @@ pub struct SqliteStore {
     model: RwLock<Option<Arc<UserModel>>>,
     /// One writer at a time, queued here in arrival order. Left to SQLite, concurrent writers
     /// wait in its busy handler, whose growing sleeps turn contention into long tail latencies.
-    writer: tokio::sync::Mutex<()>,
+    write_queue: tokio::sync::Mutex<()>,
+    /// Runs refresh rotations in one hop on a file database (`None` for `:memory:`, whose single
+    /// connection only sqlx holds).
+    rotations: Option<writer::Writer>,
 }
 
 impl SqliteStore {
@@ -72,7 +76,12 @@ impl SqliteStore {
             pool,
             users,
             model: RwLock::new(None),
-            writer: tokio::sync::Mutex::new(()),
+            write_queue: tokio::sync::Mutex::new(()),
+            rotations: if memory {
+                None
+            } else {
+                Some(writer::Writer::open(path, BUSY_TIMEOUT)?)
+            },
         })
     }
 
@@ -84,7 +93,7 @@ impl SqliteStore {
         tokio::sync::MutexGuard<'_, ()>,
         sqlx::Transaction<'static, sqlx::Sqlite>,
     )> {
-        let guard = self.writer.lock().await;
+        let guard = self.write_queue.lock().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok((guard, tx))
     }

@@ -147,6 +147,9 @@ impl TokenRepository for SqliteStore {
     }
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
+        if let Some(rotations) = &self.rotations {
+            return rotations.rotate(rotation.clone()).await;
+        }
         let (old, new) = (&rotation.old, &rotation.new);
         let (_writer, mut tx) = self.begin_write().await?;
         let previous = sqlx::query(
