@@ -274,6 +274,7 @@ conformance!(
     rotate_replays_within_grace,
     rotate_detects_reuse_after_grace_and_revokes_the_family,
     rotate_refuses_a_logged_out_token,
+    rotate_does_not_replay_a_logged_out_successor,
     concurrent_rotations_rotate_once,
     sync_account_links_and_creates,
     sync_account_numbers_usernames_within_150_chars,
@@ -286,6 +287,7 @@ async fn sqlite_memory_database_keeps_its_schema() {
     run(Backend::SqliteMemory, |db| async move {
         user_crud_on(&db).await;
         concurrent_rotations_on(&db).await;
+        replay_after_logout_on(&db).await;
         concurrent_syncs_on(&db).await;
     })
     .await;
@@ -1148,6 +1150,34 @@ async fn rotate_refuses_a_logged_out_token(db: Db) {
     );
     assert_eq!(db.outstanding_count().await, rows);
     assert!(family_of(&db, "l2").await.is_empty());
+}
+
+/// Within the grace window a replay gets the successor, unless the successor was logged out:
+/// logout is final.
+async fn rotate_does_not_replay_a_logged_out_successor(db: Db) {
+    replay_after_logout_on(&db).await;
+}
+
+async fn replay_after_logout_on(db: &Db) {
+    let store = db.migrated().await;
+    let r1 = token("o1", None);
+    store.outstand(&r1, None).await.unwrap();
+    assert_eq!(
+        store.rotate(&rotation(&r1, "o2", t0())).await.unwrap(),
+        RotateOutcome::Rotated
+    );
+    store
+        .blacklist(&token("o2", None), t0() + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .rotate(&rotation(&r1, "o3", t0() + Duration::seconds(2)))
+            .await
+            .unwrap(),
+        RotateOutcome::Blacklisted
+    );
+    assert!(family_of(db, "o3").await.is_empty());
 }
 
 async fn concurrent_rotations_rotate_once(db: Db) {

@@ -81,8 +81,9 @@ async fn add_to_family(
 
 async fn rotation_of(conn: &mut PgConnection, old_jti: &str) -> Result<Option<PgRow>> {
     Ok(sqlx::query(
-        "SELECT \"family_id\", \"new_refresh\", \"new_access\", \"rotated_at\" \
-         FROM \"authbridge_refresh_rotation\" WHERE \"old_jti\" = $1",
+        "SELECT r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
+         EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\") AS \"successor_blacklisted\" \
+         FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = $1",
     )
     .bind(old_jti)
     .fetch_optional(&mut *conn)
@@ -97,6 +98,10 @@ async fn replay_or_revoke(
 ) -> Result<RotateOutcome> {
     let rotated_at: DateTime<Utc> = row.try_get("rotated_at")?;
     if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
+        // A successor already logged out stays logged out: no replay of it.
+        if row.try_get::<bool, _>("successor_blacklisted")? {
+            return Ok(RotateOutcome::Blacklisted);
+        }
         return Ok(RotateOutcome::Replayed {
             refresh: row.try_get("new_refresh")?,
             access: row.try_get("new_access")?,

@@ -153,8 +153,9 @@ impl TokenRepository for SqliteStore {
         let (old, new) = (&rotation.old, &rotation.new);
         let (_writer, mut tx) = self.begin_write().await?;
         let previous = sqlx::query(
-            "SELECT \"family_id\", \"new_refresh\", \"new_access\", \"rotated_at\" \
-             FROM \"authbridge_refresh_rotation\" WHERE \"old_jti\" = ?",
+            "SELECT r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
+             EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\") AS \"successor_blacklisted\" \
+             FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = ?",
         )
         .bind(&old.jti)
         .fetch_optional(&mut *tx)
@@ -162,6 +163,10 @@ impl TokenRepository for SqliteStore {
         if let Some(row) = previous {
             let rotated_at = time::parse(&row.try_get::<String, _>("rotated_at")?)?;
             if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
+                // A successor already logged out stays logged out: no replay of it.
+                if row.try_get::<bool, _>("successor_blacklisted")? {
+                    return Ok(RotateOutcome::Blacklisted);
+                }
                 return Ok(RotateOutcome::Replayed {
                     refresh: row.try_get("new_refresh")?,
                     access: row.try_get("new_access")?,

@@ -122,7 +122,9 @@ fn rotate(conn: &mut Connection, rotation: &Rotation) -> rusqlite::Result<Rotate
     let (previous, blacklisted, family) = tx
         .prepare_cached(
             "SELECT \
-               (SELECT json_array(r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\") \
+               (SELECT json_array(r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
+                  EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o \
+                  ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\")) \
                   FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = ?1), \
                EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \
                   \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = ?1), \
@@ -132,11 +134,21 @@ fn rotate(conn: &mut Connection, rotation: &Rotation) -> rusqlite::Result<Rotate
             Ok((row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?, row.get::<_, Option<String>>(2)?))
         })?;
     if let Some(previous) = previous {
-        let [family, refresh, access, rotated_at]: [String; 4] = serde_json::from_str(&previous)
+        let (family, refresh, access, rotated_at, successor_blacklisted): (
+            String,
+            String,
+            String,
+            String,
+            i64,
+        ) = serde_json::from_str(&previous)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let rotated_at = time::parse(&rotated_at)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
+            // A successor already logged out stays logged out: no replay of it.
+            if successor_blacklisted != 0 {
+                return Ok(RotateOutcome::Blacklisted);
+            }
             return Ok(RotateOutcome::Replayed { refresh, access });
         }
         revoke_family(&tx, &family, rotation)?;
