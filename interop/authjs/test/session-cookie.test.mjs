@@ -95,6 +95,9 @@ suite("cookie written by Auth.js v5 sign-in", () => {
     assert.equal(r.body.session.sub, String(alice.id));
     assert.equal(r.body.session.accessToken, alice.claims.accessToken);
     assert.equal(r.body.session.jti, alice.claims.jti);
+    // The refresh token Auth.js keeps inside the HttpOnly cookie is never echoed back.
+    assert.equal(typeof alice.claims.refreshToken, "string");
+    assert.equal(r.body.session.refreshToken, undefined);
   });
 
   test("POST /api/authjs/token (no Origin: server-to-server) returns a token pair for alice", async () => {

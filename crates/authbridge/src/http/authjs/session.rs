@@ -22,10 +22,18 @@ pub fn user_json(user: &User) -> Value {
     })
 }
 
+/// Claims never echoed back: a refresh token kept inside the encrypted (HttpOnly) cookie must
+/// not become readable by page scripts through this endpoint.
+fn is_secret_claim(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("refresh")
+}
+
 pub async fn session(session: AuthJsSession) -> Response {
+    let mut claims = session.claims;
+    claims.retain(|name, _| !is_secret_claim(name));
     json_response(
         StatusCode::OK,
-        &json!({"session": session.claims, "user": user_json(&session.user)}),
+        &json!({"session": claims, "user": user_json(&session.user)}),
     )
 }
 
@@ -42,4 +50,17 @@ pub async fn exchange(
         StatusCode::OK,
         &json!({"refresh": pair.refresh, "access": pair.access, "user_id": session.user.id}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refresh_tokens_are_not_echoed() {
+        for name in ["refreshToken", "refresh_token", "REFRESH", "djangoRefresh"] {
+            assert!(super::is_secret_claim(name), "{name}");
+        }
+        for name in ["accessToken", "sub", "email", "exp"] {
+            assert!(!super::is_secret_claim(name), "{name}");
+        }
+    }
 }
