@@ -188,7 +188,8 @@ struct AuthJsSecrets {
 }
 
 impl Settings {
-    /// Top-level keys (file and env share these names).
+    /// Top-level keys (file and env share these names); the browser group adds its own
+    /// (`BrowserSettings::KEYS`), see `is_key`.
     pub const KEYS: &'static [&'static str] = &[
         "AUTHBRIDGE_BIND",
         "DATABASE_URL",
@@ -205,25 +206,12 @@ impl Settings {
         "AUTHBRIDGE_SERVICE_TOKEN",
         "AUTHBRIDGE_PASSWORD_WORKERS",
         "AUTHBRIDGE_TRUSTED_ORIGINS",
-        // BrowserSettings::KEYS (a unit test there keeps the two lists in step)
-        "CORS_ALLOWED_ORIGINS",
-        "CORS_ALLOWED_ORIGIN_REGEXES",
-        "CORS_ALLOW_ALL_ORIGINS",
-        "CORS_ALLOW_CREDENTIALS",
-        "CORS_ALLOW_HEADERS",
-        "CORS_ALLOW_METHODS",
-        "CORS_EXPOSE_HEADERS",
-        "CORS_PREFLIGHT_MAX_AGE",
-        "CORS_URLS_REGEX",
-        "CORS_ALLOW_PRIVATE_NETWORK",
-        "JWT_AUTH_COOKIE",
-        "JWT_AUTH_REFRESH_COOKIE",
-        "JWT_AUTH_REFRESH_COOKIE_PATH",
-        "JWT_AUTH_SECURE",
-        "JWT_AUTH_HTTPONLY",
-        "JWT_AUTH_SAMESITE",
-        "JWT_AUTH_COOKIE_USE_CSRF",
     ];
+
+    /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
+    pub fn is_key(key: &str) -> bool {
+        Self::KEYS.contains(&key) || BrowserSettings::KEYS.contains(&key)
+    }
 
     /// Load the file (if any), then apply the environment.
     pub fn load(
@@ -257,7 +245,7 @@ impl Settings {
         for (key, value) in env {
             if let Some(k) = key.strip_prefix("SIMPLE_JWT_") {
                 settings.simple_jwt.set(k, &RawValue::Env(value))?;
-            } else if Self::KEYS.contains(&key.as_str()) {
+            } else if Self::is_key(&key) {
                 settings.set(&key, &RawValue::Env(value), &mut secrets)?;
             }
             // Other environment variables belong to other programs.
