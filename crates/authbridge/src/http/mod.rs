@@ -4,6 +4,7 @@
 pub mod auth;
 mod authjs;
 pub mod body;
+pub mod client_ip;
 pub mod cookie_mode;
 pub mod cors;
 pub mod csrf;
