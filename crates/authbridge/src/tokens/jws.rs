@@ -185,7 +185,7 @@ impl Keys {
 fn segment(text: &str) -> Option<Vec<u8>> {
     let stripped = text.trim_end_matches('=');
     let padding = text.len() - stripped.len();
-    if padding > 2 || (padding > 0 && text.len() % 4 != 0) {
+    if padding > 2 || (padding > 0 && !text.len().is_multiple_of(4)) {
         return None;
     }
     // URL_SAFE_NO_PAD refuses other alphabets, padding and non-canonical trailing bits.
