@@ -125,7 +125,7 @@ async fn asymmetric_tokens_and_jwks() {
         ] {
             for header in [
                 r#"{"alg":"HS256","typ":"JWT"}"#.to_string(),
-                format!(r#"{{"alg":"HS256","kid":"key-1","typ":"JWT"}}"#),
+                r#"{"alg":"HS256","kid":"key-1","typ":"JWT"}"#.to_string(),
             ] {
                 let confused = hs256_with_key(&header, &claims, &key);
                 for path in ["/api/token/verify/", "/api/me/"] {
