@@ -64,11 +64,7 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
         }
         match kind {
             Kind::Json => parse_json(&body),
-            Kind::Form => Ok(Self(
-                form_urlencoded::parse(&body)
-                    .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
-                    .collect(),
-            )),
+            Kind::Form => Ok(parse_form(&body)),
             Kind::Multipart => parse_multipart(&content_type, body).await,
         }
     }
@@ -80,7 +76,15 @@ enum Kind {
     Multipart,
 }
 
-fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
+pub(super) fn parse_form(body: &[u8]) -> DrfData {
+    DrfData(
+        form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+            .collect(),
+    )
+}
+
+pub(super) fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         let pos = e.valid_up_to();
         let byte = body.get(pos).copied().unwrap_or(0);
@@ -129,7 +133,7 @@ async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, Api
 /// header line that is not UTF-8 or has no colon is skipped. Nothing here fails the request:
 /// control bytes in a field name leave that field with a name no serializer field has. Bounded:
 /// one pass over a body already capped at `MAX_BODY_BYTES`, no recursion.
-fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
+pub(super) fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
     let mut separator = b"--".to_vec();
     separator.extend_from_slice(boundary);
     let mut fields = Map::new();

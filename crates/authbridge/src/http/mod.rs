@@ -9,6 +9,8 @@ pub mod cookie_mode;
 pub mod cors;
 pub mod csrf;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 mod health;
 mod me;
 mod pyjson;

@@ -2,6 +2,8 @@
 //! is derived from a refresh token, how rotation changes a refresh token, and the checks each token
 //! class runs after decoding. Pure: time and randomness come in as arguments.
 
+#[cfg(test)]
+mod fuzz;
 pub mod jws;
 
 use chrono::{DateTime, TimeZone, Utc};
