@@ -164,6 +164,11 @@ impl LoginLimiter {
         Ok(Self::new(backend, name, login))
     }
 
+    /// The counters (`None` when throttling is off).
+    pub fn backend(&self) -> Option<&Arc<dyn LoginAttemptRepository>> {
+        self.backend.as_ref()
+    }
+
     /// `memory`, `database`, `redis` or `off`.
     pub fn backend_name(&self) -> &'static str {
         self.backend_name
