@@ -137,3 +137,55 @@ impl LoginSettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::Settings;
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load(
+            None,
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let s = load(&[]).unwrap().login;
+        assert_eq!((s.failures, s.lockout), (5, 900));
+        assert_eq!((s.address_failures, s.username_failures), (100, 0));
+        assert_eq!(s.backend, ThrottleBackend::Auto);
+        assert_eq!(s.max_body_bytes, 65_536);
+        let s = load(&[
+            ("AUTHBRIDGE_LOGIN_LOCKOUT", "1h"),
+            ("AUTHBRIDGE_LOGIN_THROTTLE", "Database"),
+            ("AUTHBRIDGE_PASSWORD_QUEUE", "0"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ])
+        .unwrap()
+        .login;
+        assert_eq!(s.lockout, 3600);
+        assert_eq!(s.backend, ThrottleBackend::Database);
+        assert_eq!(s.password_queue, 0);
+        assert_eq!(s.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (key, value) in [
+            ("AUTHBRIDGE_LOGIN_THROTTLE", "memcached"),
+            ("AUTHBRIDGE_LOGIN_FAILURES", "-1"),
+            ("AUTHBRIDGE_LOGIN_LOCKOUT", "0"),
+            ("AUTHBRIDGE_LOGIN_MAX_BODY_BYTES", "3000000"),
+        ] {
+            let err = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let err = load(&[("AUTHBRIDGE_LOGIN_THROTTLE", "redis")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("REDIS_URL"), "{err}");
+    }
+}

@@ -67,12 +67,6 @@ impl RedisAttempts {
         })
     }
 
-    /// Keys under another prefix (tests share one Redis).
-    pub fn with_prefix(mut self, prefix: &str) -> Self {
-        self.prefix = prefix.to_string();
-        self
-    }
-
     async fn conn(&self) -> Result<MultiplexedConnection> {
         let mut slot = self.conn.lock().await;
         if let Some(conn) = slot.as_ref() {

@@ -115,7 +115,9 @@ pub async fn obtain(
             return Err(no_active_account());
         }
         Outcome::QueueFull => {
-            state.limiter.abandoned(admission).await?;
+            if let Err(e) = state.limiter.abandoned(admission).await {
+                tracing::warn!("login counter not settled: {e}");
+            }
             audit::record(Event::LoginQueueFull, subject);
             return Ok(retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -124,7 +126,11 @@ pub async fn obtain(
             ));
         }
     };
-    state.limiter.succeeded(admission).await?;
+    // The password was right: a counter that cannot be cleared now (Redis restarting) must not
+    // turn a good login into an error.
+    if let Err(e) = state.limiter.succeeded(admission).await {
+        tracing::warn!("login counter not cleared: {e}");
+    }
     let pair = issue_pair(&state, &user).await?;
     audit::record(
         Event::LoginOk,
