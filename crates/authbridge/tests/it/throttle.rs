@@ -519,3 +519,83 @@ async fn defaults_let_ordinary_mistakes_through() {
         );
     }
 }
+
+/// A `MakeWriter` into a shared buffer, to read what was logged.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// One audit line per login outcome, with username and client address, never the password.
+/// (A current-thread runtime, so the server's tasks log to this thread's subscriber.)
+#[tokio::test(flavor = "current_thread")]
+async fn every_login_outcome_is_an_audit_event_without_the_password() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = Server::start(
+        "sqlite",
+        &[
+            FAST_HASHER,
+            ("AUTHBRIDGE_LOGIN_FAILURES", "2"),
+            ("AUTHBRIDGE_LOGIN_ADDRESS_FAILURES", "4"),
+        ],
+    )
+    .await;
+    server.create_user("hank", "Right-Secret-1").await;
+    let statuses = [
+        server.login_from(&server.a, "hank", "Right-Secret-1").await,
+        server.login_from(&server.a, "hank", "Wrong-Secret-2").await,
+        server
+            .login_from(&server.a, "nobody", "Wrong-Secret-3")
+            .await,
+        server.login_from(&server.a, "hank", "Wrong-Secret-4").await,
+        server.login_from(&server.a, "hank", "Right-Secret-1").await,
+        server
+            .login_from(&server.a, "other", "Wrong-Secret-5")
+            .await,
+    ]
+    .map(|r| r.status().as_u16());
+    assert_eq!(statuses, [200, 401, 401, 401, 429, 429]);
+    let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let audit: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("authbridge::audit"))
+        .collect();
+    let expect = [
+        ("login_ok", "hank"),
+        ("login_failed", "hank"),
+        ("login_failed", "nobody"),
+        ("login_failed", "hank"),
+        ("login_locked", "hank"),
+        ("login_throttled", "other"),
+    ];
+    assert_eq!(audit.len(), expect.len(), "{text}");
+    for (line, (event, username)) in audit.iter().zip(expect) {
+        assert!(line.contains(&format!("event=\"{event}\"")), "{line}");
+        assert!(line.contains(&format!("username=\"{username}\"")), "{line}");
+        assert!(line.contains(&format!("client={}", server.a)), "{line}");
+    }
+    assert!(audit[1].contains("reason=\"bad_password\""), "{}", audit[1]);
+    assert!(audit[2].contains("reason=\"unknown_user\""), "{}", audit[2]);
+    assert!(!text.contains("Secret-"), "a password was logged:\n{text}");
+}
