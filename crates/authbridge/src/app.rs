@@ -109,7 +109,11 @@ pub fn password_service(settings: &Settings) -> Result<PasswordService, StartupE
             .map_err(|e| StartupError::Hashers(e.to_string()))?;
         django_hashers::Hashers::new(list).map_err(|e| StartupError::Hashers(e.to_string()))?
     };
-    Ok(PasswordService::new(hashers, settings.password_workers))
+    Ok(PasswordService::bounded(
+        hashers,
+        settings.password_workers,
+        settings.login.password_queue,
+    ))
 }
 
 /// Open and migrate the database named by the settings.
@@ -153,7 +157,9 @@ pub async fn build_state(
             .collect();
         Some(authjs_jwe::SessionDecoder::new(&secrets))
     };
+    let limiter = crate::limits::LoginLimiter::from_settings(&settings, &store).await?;
     Ok(AppState::new(Inner {
+        limiter,
         settings,
         store,
         tokens,

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod limits;
 pub mod passwords;
 pub mod storage;
 pub mod tokens;

@@ -1,6 +1,8 @@
 //! Django's password hashers on a bounded blocking pool: at most `workers` hashes run at once, on
 //! blocking threads, so a login flood queues here instead of stalling the async workers that verify
-//! tokens.
+//! tokens. At most `queue` more wait for a worker; beyond that a job is refused at once
+//! (`PasswordError::QueueFull`) without hashing, so a flood gets fast refusals instead of an
+//! ever-growing queue of requests (and of the passwords they hold in memory).
 
 use django_hashers::{Hashers, Verdict};
 use std::sync::Arc;
@@ -10,18 +12,38 @@ use zeroize::Zeroizing;
 #[derive(Clone)]
 pub struct PasswordService {
     hashers: Arc<Hashers>,
+    /// One per worker: held while hashing.
     permits: Arc<Semaphore>,
+    /// One per worker or waiting place: taken without waiting on entry, held until the job ends.
+    admission: Arc<Semaphore>,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing task failed")]
-pub struct PasswordTaskError;
+pub enum PasswordError {
+    /// Every worker is busy and the waiting queue is full: nothing was hashed.
+    #[error("password queue is full")]
+    QueueFull,
+    #[error("password hashing task failed")]
+    Task,
+}
+
+/// The former name of `PasswordError`.
+pub type PasswordTaskError = PasswordError;
 
 impl PasswordService {
+    /// An unbounded queue (the CLI and tests); servers use `bounded`.
     pub fn new(hashers: Hashers, workers: usize) -> Self {
+        Self::bounded(hashers, workers, Semaphore::MAX_PERMITS - workers.max(1))
+    }
+
+    /// `workers` hashes at once, `queue` more waiting.
+    pub fn bounded(hashers: Hashers, workers: usize, queue: usize) -> Self {
+        let workers = workers.max(1);
+        let places = workers.saturating_add(queue).min(Semaphore::MAX_PERMITS);
         Self {
             hashers: Arc::new(hashers),
-            permits: Arc::new(Semaphore::new(workers.max(1))),
+            permits: Arc::new(Semaphore::new(workers)),
+            admission: Arc::new(Semaphore::new(places)),
         }
     }
 
@@ -32,16 +54,27 @@ impl PasswordService {
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&Hashers) -> T + Send + 'static,
-    ) -> Result<T, PasswordTaskError> {
-        let _permit = self
+    ) -> Result<T, PasswordError> {
+        let place = self
+            .admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| PasswordError::QueueFull)?;
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|_| PasswordTaskError)?;
+            .map_err(|_| PasswordError::Task)?;
         let hashers = self.hashers.clone();
-        tokio::task::spawn_blocking(move || job(&hashers))
-            .await
-            .map_err(|_| PasswordTaskError)
+        // The permits move into the job: a request cancelled while its hash runs (a client that
+        // disconnects) keeps its worker and place until the hash is done.
+        tokio::task::spawn_blocking(move || {
+            let _held = (place, permit);
+            job(&hashers)
+        })
+        .await
+        .map_err(|_| PasswordError::Task)
     }
 
     /// Check `password` against the stored hash; `None` stored (unknown user) runs Django's dummy
@@ -50,7 +83,7 @@ impl PasswordService {
         &self,
         password: Zeroizing<String>,
         stored: Option<String>,
-    ) -> Result<Verdict, PasswordTaskError> {
+    ) -> Result<Verdict, PasswordError> {
         self.run(move |h| match stored {
             Some(encoded) => h.check_password(&password, &encoded),
             None => {
@@ -65,7 +98,7 @@ impl PasswordService {
     }
 
     /// Django's `make_password` with the preferred hasher.
-    pub async fn make(&self, password: Zeroizing<String>) -> Result<String, PasswordTaskError> {
+    pub async fn make(&self, password: Zeroizing<String>) -> Result<String, PasswordError> {
         self.run(move |h| h.make_password(&password, &mut rand::rng()))
             .await
     }

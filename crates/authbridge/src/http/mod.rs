@@ -45,6 +45,8 @@ pub struct Inner {
     pub passwords: PasswordService,
     pub clock: DynClock,
     pub authjs: Option<authjs_jwe::SessionDecoder>,
+    /// Failed-login throttling and lockout (`crate::limits`).
+    pub limiter: crate::limits::LoginLimiter,
 }
 
 impl AppState {
@@ -96,7 +98,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors::CorsLayer::from_settings(&state.settings.browser);
     Router::new()
         .merge(health::routes())
-        .merge(token_api::routes())
+        .merge(token_api::routes(&state.settings))
         .merge(me::routes())
         .merge(authjs::routes())
         .fallback(fallback)

@@ -200,9 +200,49 @@ pub trait AccountRepository: Send + Sync {
     async fn linked_user(&self, provider: &str, provider_account_id: &str) -> Result<Option<User>>;
 }
 
+/// How many login attempts a key has made in its current period (see `LoginAttemptRepository`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    /// Attempts counted in the current period, this one included.
+    pub attempts: i64,
+    /// When the count starts again from zero.
+    pub reset_at: DateTime<Utc>,
+}
+
+/// The rule a key is counted under: `limit` attempts per `period`; the attempt that reaches the
+/// limit restarts the period, so a key that used its attempts waits one whole period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRule {
+    pub limit: i64,
+    pub period: chrono::Duration,
+}
+
+/// Login attempt counters (`authbridge_login_attempt`), shared by every instance on the database.
+/// Every method is one atomic statement: concurrent attempts each get their own, distinct count.
+#[async_trait]
+pub trait LoginAttemptRepository: Send + Sync {
+    /// Count one attempt under `key` and return the count including it. When the period has
+    /// ended the count restarts at 1 with a new period; the attempt whose count equals
+    /// `rule.limit` restarts the period (the lockout starts there).
+    async fn count_attempt(
+        &self,
+        key: &str,
+        rule: AttemptRule,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptCount>;
+    /// Take one attempt back (a login that succeeded, or that was never judged).
+    async fn uncount_attempt(&self, key: &str) -> Result<()>;
+    /// Forget the key (a successful login).
+    async fn clear_attempts(&self, key: &str) -> Result<()>;
+    /// Delete the counters whose period ended before `now`; returns how many.
+    async fn purge_attempts(&self, now: DateTime<Utc>) -> Result<u64>;
+}
+
 /// Everything the server needs from one database.
 #[async_trait]
-pub trait Store: UserRepository + TokenRepository + AccountRepository + Send + Sync {
+pub trait Store:
+    UserRepository + TokenRepository + AccountRepository + LoginAttemptRepository + Send + Sync
+{
     /// Idempotent: create Django's tables when absent (as Django 5.2's `migrate` leaves them, with
     /// their `django_migrations` rows), then authbridge's own tables. Never alters Django's tables.
     async fn migrate(&self) -> Result<MigrationReport>;
@@ -292,6 +332,31 @@ impl AccountRepository for Detached {
     }
     async fn linked_user(&self, provider: &str, provider_account_id: &str) -> Result<Option<User>> {
         self.0.linked_user(provider, provider_account_id).await
+    }
+}
+
+#[async_trait]
+impl LoginAttemptRepository for Detached {
+    async fn count_attempt(
+        &self,
+        key: &str,
+        rule: AttemptRule,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptCount> {
+        let (store, key) = (self.0.clone(), key.to_string());
+        detached(async move { store.count_attempt(&key, rule, now).await }).await
+    }
+    async fn uncount_attempt(&self, key: &str) -> Result<()> {
+        let (store, key) = (self.0.clone(), key.to_string());
+        detached(async move { store.uncount_attempt(&key).await }).await
+    }
+    async fn clear_attempts(&self, key: &str) -> Result<()> {
+        let (store, key) = (self.0.clone(), key.to_string());
+        detached(async move { store.clear_attempts(&key).await }).await
+    }
+    async fn purge_attempts(&self, now: DateTime<Utc>) -> Result<u64> {
+        let store = self.0.clone();
+        detached(async move { store.purge_attempts(now).await }).await
     }
 }
 

@@ -5,6 +5,7 @@
 //! sees its committed row) and by transaction-scoped advisory locks where no row exists yet.
 
 mod accounts;
+mod attempts;
 mod tokens;
 mod users;
 

@@ -5,6 +5,7 @@
 //! writers queue on SQLite's write lock instead of failing when a read turns into a write.
 
 mod accounts;
+mod attempts;
 pub(crate) mod time;
 mod tokens;
 mod users;

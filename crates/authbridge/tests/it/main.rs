@@ -10,4 +10,5 @@ mod browser;
 mod cancellation;
 mod storage;
 mod support;
+mod throttle;
 mod wire_probe;

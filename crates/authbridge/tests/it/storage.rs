@@ -7,8 +7,8 @@
 use authbridge::storage::postgres::PostgresStore;
 use authbridge::storage::sqlite::SqliteStore;
 use authbridge::storage::{
-    BlacklistOutcome, ExternalAccount, NewUser, OutstandingToken, RotateOutcome, Rotation,
-    StorageError, Store, SyncOutcome, UserTable,
+    AttemptRule, BlacklistOutcome, ExternalAccount, NewUser, OutstandingToken, RotateOutcome,
+    Rotation, StorageError, Store, SyncOutcome, UserTable,
 };
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgPool, SqlitePool};
@@ -280,6 +280,8 @@ conformance!(
     sync_account_numbers_usernames_within_150_chars,
     concurrent_syncs_create_one_user,
     flush_expired_deletes_only_expired_own_rows,
+    login_attempts_are_counted_atomically,
+    login_attempt_periods_restart_and_settle,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,6 +291,7 @@ async fn sqlite_memory_database_keeps_its_schema() {
         concurrent_rotations_on(&db).await;
         replay_after_logout_on(&db).await;
         concurrent_syncs_on(&db).await;
+        login_attempts_on(&db).await;
     })
     .await;
 }
@@ -357,11 +360,17 @@ fn custom_users() -> UserTable {
 // ---------------------------------------------------------------------------------------------
 // Migration
 
-const OWN_TABLES: [&str; 4] = [
+const OWN_TABLES: [&str; 5] = [
+    "authbridge_login_attempt",
     "authbridge_migrations",
     "authbridge_refresh_family",
     "authbridge_refresh_rotation",
     "authbridge_social_account",
+];
+
+const OWN_MIGRATIONS: [&str; 2] = [
+    "0001_refresh_families_and_social_accounts",
+    "0002_login_attempts",
 ];
 
 const DJANGO_TABLES: [&str; 10] = [
@@ -558,10 +567,7 @@ async fn assert_djangos_migrated_schema(db: &Db) {
 async fn migrate_creates_djangos_schema_on_an_empty_database(db: Db) {
     let report = db.store.migrate().await.unwrap();
     assert!(report.created_django_tables);
-    assert_eq!(
-        report.applied,
-        ["0001_refresh_families_and_social_accounts"]
-    );
+    assert_eq!(report.applied, OWN_MIGRATIONS);
     let expected: BTreeSet<String> = DJANGO_TABLES
         .iter()
         .chain(OWN_TABLES.iter())
@@ -570,7 +576,7 @@ async fn migrate_creates_djangos_schema_on_an_empty_database(db: Db) {
     assert_eq!(db.tables().await, expected);
     assert_djangos_migrated_schema(&db).await;
     let own = db.strings("SELECT name FROM authbridge_migrations").await;
-    assert_eq!(own, ["0001_refresh_families_and_social_accounts"]);
+    assert_eq!(own, OWN_MIGRATIONS);
 }
 
 async fn migrate_twice_is_a_no_op(db: Db) {
@@ -587,7 +593,7 @@ async fn migrate_twice_is_a_no_op(db: Db) {
     assert_eq!(db.count("SELECT COUNT(*) FROM django_migrations").await, 26);
     assert_eq!(
         db.count("SELECT COUNT(*) FROM authbridge_migrations").await,
-        1
+        OWN_MIGRATIONS.len() as i64
     );
 }
 
@@ -625,10 +631,7 @@ async fn migrate_on_a_django_migrated_database_adds_only_own_tables(db: Db) {
 
     let report = db.store.migrate().await.unwrap();
     assert!(!report.created_django_tables);
-    assert_eq!(
-        report.applied,
-        ["0001_refresh_families_and_social_accounts"]
-    );
+    assert_eq!(report.applied, OWN_MIGRATIONS);
     assert_eq!(db.django_schema().await, schema);
     let added: Vec<String> = db.tables().await.difference(&tables).cloned().collect();
     assert_eq!(added, OWN_TABLES);
@@ -660,7 +663,10 @@ async fn concurrent_migrations_create_the_schema_once(db: Db) {
         reports.iter().filter(|r| r.created_django_tables).count(),
         1
     );
-    assert_eq!(reports.iter().map(|r| r.applied.len()).sum::<usize>(), 1);
+    assert_eq!(
+        reports.iter().map(|r| r.applied.len()).sum::<usize>(),
+        OWN_MIGRATIONS.len()
+    );
     assert_djangos_migrated_schema(&db).await;
 }
 
@@ -1589,3 +1595,109 @@ ALTER TABLE "accounts_user_user_permissions" ADD CONSTRAINT "accounts_user_user_
 ALTER TABLE "accounts_user_user_permissions" ADD CONSTRAINT "accounts_user_user_permissions_permission_id_fk_auth_perm" FOREIGN KEY ("permission_id") REFERENCES "auth_permission" ("id") DEFERRABLE INITIALLY DEFERRED;
 CREATE INDEX "accounts_user_user_permissions_user_id" ON "accounts_user_user_permissions" ("user_id");
 CREATE INDEX "accounts_user_user_permissions_permission_id" ON "accounts_user_user_permissions" ("permission_id");"#;
+
+// ---------------------------------------------------------------------------------------------
+// Login attempt counters
+
+/// Counters keep milliseconds.
+fn t0_ms() -> DateTime<Utc> {
+    at("2026-11-27T03:00:00.123Z")
+}
+
+fn attempt_rule(limit: i64, seconds: i64) -> AttemptRule {
+    AttemptRule {
+        limit,
+        period: Duration::seconds(seconds),
+    }
+}
+
+/// 50 concurrent attempts on one key get the counts 1..=50, each once; the period restarts at the
+/// attempt that reaches the limit, and only there.
+async fn login_attempts_are_counted_atomically(db: Db) {
+    login_attempts_on(&db).await;
+}
+
+async fn login_attempts_on(db: &Db) {
+    let store = db.migrated().await.clone();
+    let now = t0_ms();
+    let rule = attempt_rule(5, 900);
+    let tasks = (0..50).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.count_attempt("k", rule, now).await.unwrap() })
+    });
+    let mut counts: Vec<_> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    counts.sort_by_key(|c| c.attempts);
+    let numbers: Vec<i64> = counts.iter().map(|c| c.attempts).collect();
+    assert_eq!(numbers, (1..=50).collect::<Vec<_>>());
+    assert!(counts
+        .iter()
+        .all(|c| c.reset_at == now + Duration::seconds(900)));
+    // Another key is counted apart.
+    assert_eq!(
+        store
+            .count_attempt("other", rule, now)
+            .await
+            .unwrap()
+            .attempts,
+        1
+    );
+}
+
+async fn login_attempt_periods_restart_and_settle(db: Db) {
+    let store = db.migrated().await;
+    let rule = attempt_rule(3, 60);
+    let t = t0_ms();
+    let count = |key: &'static str, at: DateTime<Utc>| {
+        let store = store.clone();
+        async move { store.count_attempt(key, rule, at).await.unwrap() }
+    };
+    assert_eq!(count("k", t).await.reset_at, t + Duration::seconds(60));
+    // The attempt that reaches the limit restarts the period: the lock lasts a whole period.
+    assert_eq!(count("k", t + Duration::seconds(10)).await.attempts, 2);
+    let third = count("k", t + Duration::seconds(20)).await;
+    assert_eq!(third.attempts, 3);
+    assert_eq!(third.reset_at, t + Duration::seconds(80));
+    // Later attempts do not extend it.
+    let fourth = count("k", t + Duration::seconds(30)).await;
+    assert_eq!(
+        (fourth.attempts, fourth.reset_at),
+        (4, t + Duration::seconds(80))
+    );
+    // At the reset time the count starts again.
+    let fresh = count("k", t + Duration::seconds(80)).await;
+    assert_eq!(
+        (fresh.attempts, fresh.reset_at),
+        (1, t + Duration::seconds(140))
+    );
+
+    // Take one back, never below zero; clear forgets the key.
+    store.uncount_attempt("k").await.unwrap();
+    store.uncount_attempt("k").await.unwrap();
+    store.uncount_attempt("missing").await.unwrap();
+    assert_eq!(count("k", t + Duration::seconds(81)).await.attempts, 1);
+    store.clear_attempts("k").await.unwrap();
+    let after_clear = count("k", t + Duration::seconds(90)).await;
+    assert_eq!(
+        (after_clear.attempts, after_clear.reset_at),
+        (1, t + Duration::seconds(150))
+    );
+
+    // Purge deletes only counters whose period is over.
+    count("old", t).await;
+    assert_eq!(
+        store
+            .purge_attempts(t + Duration::seconds(100))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM authbridge_login_attempt")
+            .await,
+        1
+    );
+}

@@ -15,11 +15,17 @@ use super::{drf_view, ApiError, AppState};
 use crate::storage::{OutstandingToken, User};
 use crate::tokens::{epoch_to_datetime, Token, TokenError, TokenType};
 
-pub fn routes() -> Router<AppState> {
+/// The login endpoint (the only one that hashes a password) takes bodies of at most
+/// `AUTHBRIDGE_LOGIN_MAX_BODY_BYTES` (64 KiB by default, where Django allows 2.5 MB): a login
+/// flood cannot make the server hold megabytes per request. The limit is a route layer, inside
+/// the global one, so it wins; an oversized body gets the usual 413 before any parsing.
+pub fn routes(settings: &crate::config::Settings) -> Router<AppState> {
     Router::new()
         .route(
             "/api/token/",
-            drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata),
+            drf_view(post(obtain::obtain), "POST, OPTIONS", obtain::metadata).layer(
+                axum::extract::DefaultBodyLimit::max(settings.login.max_body_bytes),
+            ),
         )
         .route(
             "/api/token/refresh/",

@@ -1,14 +1,26 @@
 //! `POST /api/token/` (simplejwt `TokenObtainPairView`), plus `user_id` in the body.
+//!
+//! Before simplejwt's steps, each attempt is counted by the login limiter (`crate::limits`) and a
+//! locked or throttled one is refused with DRF's 429 without touching the database or a hasher;
+//! when the password queue is full the answer is 503. Every outcome is an audit event.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::issue_pair;
+use crate::audit::{self, Event, Subject};
 use crate::http::body::{DrfData, Fields};
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::client_ip::ClientIp;
+use crate::http::{cookie_mode, json_response, ApiError, AppState};
+use crate::limits::{throttled_detail, Decision};
+use crate::passwords::PasswordError;
+use crate::storage::User;
+
+/// `Retry-After` of the 503 sent when the password queue is full.
+const QUEUE_FULL_RETRY_AFTER: i64 = 1;
 
 pub fn metadata(state: &AppState) -> Value {
     super::view_metadata(
@@ -26,8 +38,25 @@ fn no_active_account() -> ApiError {
     }
 }
 
+/// A DRF-style `{"detail": ..}` answer with `Retry-After`.
+fn retry_later(status: StatusCode, detail: &str, wait: i64) -> Response {
+    let mut res = json_response(status, &json!({ "detail": detail }));
+    if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    res
+}
+
+enum Outcome {
+    Authenticated(User),
+    /// Wrong password, unknown user or inactive user: the reason is for the audit log only.
+    Refused(&'static str),
+    QueueFull,
+}
+
 pub async fn obtain(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
 ) -> Result<Response, ApiError> {
@@ -37,27 +66,120 @@ pub async fn obtain(
     let password = Zeroizing::new(fields.char_field("password"));
     fields.finish()?;
 
-    // Django's ModelBackend: look the user up, check the password (hashing anyway for an unknown
-    // user), upgrade an outdated hash, then refuse inactive users.
-    let user = state.store.user_by_username(&username).await?;
-    let verdict = state
-        .passwords
-        .check(password.clone(), user.as_ref().map(|u| u.password.clone()))
-        .await?;
-    let Some(user) = user.filter(|_| verdict.valid) else {
-        return Err(no_active_account());
+    let client = (client != ClientIp::UNKNOWN).then_some(client.0);
+    let subject = Subject {
+        username: Some(&username),
+        client,
+        ..Subject::default()
     };
-    if verdict.must_update {
-        let encoded = state.passwords.make(password).await?;
-        state.store.set_password(user.id, &encoded).await?;
-    }
-    if !user.is_active {
-        return Err(no_active_account());
+    let admission = match state
+        .limiter
+        .admit(&username, client, state.clock.now())
+        .await?
+    {
+        Decision::Admitted(admission) => admission,
+        Decision::Refused { scope, wait } => {
+            let event = if scope.is_lockout() {
+                Event::LoginLocked
+            } else {
+                Event::LoginThrottled
+            };
+            audit::record(event, subject);
+            return Ok(retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
+                &throttled_detail(wait),
+                wait,
+            ));
+        }
+    };
+
+    let outcome = match authenticate(&state, &username, password).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            if let Err(undo) = state.limiter.abandoned(admission).await {
+                tracing::warn!("login counter not settled: {undo}");
+            }
+            return Err(e);
+        }
+    };
+    let user = match outcome {
+        Outcome::Authenticated(user) => user,
+        Outcome::Refused(reason) => {
+            audit::record(
+                Event::LoginFailed,
+                Subject {
+                    reason: Some(reason),
+                    ..subject
+                },
+            );
+            return Err(no_active_account());
+        }
+        Outcome::QueueFull => {
+            if let Err(e) = state.limiter.abandoned(admission).await {
+                tracing::warn!("login counter not settled: {e}");
+            }
+            audit::record(Event::LoginQueueFull, subject);
+            return Ok(retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many logins in progress, try again later.",
+                QUEUE_FULL_RETRY_AFTER,
+            ));
+        }
+    };
+    // The password was right: a counter that cannot be cleared now (Redis restarting) must not
+    // turn a good login into an error.
+    if let Err(e) = state.limiter.succeeded(admission).await {
+        tracing::warn!("login counter not cleared: {e}");
     }
     let pair = issue_pair(&state, &user).await?;
+    audit::record(
+        Event::LoginOk,
+        Subject {
+            user_id: Some(user.id),
+            ..subject
+        },
+    );
     cookie_mode::respond_with_pair(
         &state,
         &headers,
         json!({"refresh": pair.refresh, "access": pair.access, "user_id": user.id}),
     )
+}
+
+/// Django's ModelBackend: look the user up, check the password (hashing anyway for an unknown
+/// user), upgrade an outdated hash, then refuse inactive users.
+async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: Zeroizing<String>,
+) -> Result<Outcome, ApiError> {
+    let user = state.store.user_by_username(username).await?;
+    let verdict = match state
+        .passwords
+        .check(password.clone(), user.as_ref().map(|u| u.password.clone()))
+        .await
+    {
+        Ok(verdict) => verdict,
+        Err(PasswordError::QueueFull) => return Ok(Outcome::QueueFull),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(user) = user else {
+        return Ok(Outcome::Refused("unknown_user"));
+    };
+    if !verdict.valid {
+        return Ok(Outcome::Refused("bad_password"));
+    }
+    if verdict.must_update {
+        // The upgrade is Django's housekeeping, not part of the answer: when the queue is full
+        // it waits for the next login.
+        match state.passwords.make(password).await {
+            Ok(encoded) => state.store.set_password(user.id, &encoded).await?,
+            Err(PasswordError::QueueFull) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !user.is_active {
+        return Ok(Outcome::Refused("inactive"));
+    }
+    Ok(Outcome::Authenticated(user))
 }
