@@ -72,13 +72,24 @@ pub async fn obtain(
         client,
         ..Subject::default()
     };
-    let admission = match state
+    let admitted = state
         .limiter
         .admit(&username, client, state.clock.now())
-        .await?
-    {
-        Decision::Admitted(admission) => admission,
-        Decision::Refused { scope, wait } => {
+        .await;
+    let admission = match admitted {
+        // The counter's store (Redis, the database) is unreachable: refuse without hashing, as a
+        // temporary condition the client may retry, never unthrottled and never a 500.
+        Err(e) => {
+            tracing::error!(error = %e, "login limiter unavailable; login refused");
+            return Ok(retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Login is temporarily unavailable, try again later.",
+                QUEUE_FULL_RETRY_AFTER,
+            ));
+        }
+
+        Ok(Decision::Admitted(admission)) => admission,
+        Ok(Decision::Refused { scope, wait }) => {
             let event = if scope.is_lockout() {
                 Event::LoginLocked
             } else {
