@@ -220,11 +220,18 @@ pub(crate) struct OwnMigration {
 }
 
 /// Append only; never edit an applied migration.
-pub(crate) const OWN_MIGRATIONS: &[OwnMigration] = &[OwnMigration {
-    name: "0001_refresh_families_and_social_accounts",
-    sqlite: include_str!("sql/sqlite/0001_refresh_families_and_social_accounts.sql"),
-    postgres: include_str!("sql/postgres/0001_refresh_families_and_social_accounts.sql"),
-}];
+pub(crate) const OWN_MIGRATIONS: &[OwnMigration] = &[
+    OwnMigration {
+        name: "0001_refresh_families_and_social_accounts",
+        sqlite: include_str!("sql/sqlite/0001_refresh_families_and_social_accounts.sql"),
+        postgres: include_str!("sql/postgres/0001_refresh_families_and_social_accounts.sql"),
+    },
+    OwnMigration {
+        name: "0003_user_state",
+        sqlite: include_str!("sql/sqlite/0003_user_state.sql"),
+        postgres: include_str!("sql/postgres/0003_user_state.sql"),
+    },
+];
 
 /// `"name"` with embedded quotes doubled (table and column names come from configuration).
 pub(crate) fn quote_ident(name: &str) -> String {

@@ -344,6 +344,8 @@ fn account(id: &str, email: Option<&str>, verified: bool) -> ExternalAccount {
         email_verified: verified,
         name: None,
         image: None,
+        // Linking by verified email is allowed here; its refusals have tests of their own.
+        email_linking: true,
     }
 }
 
@@ -357,11 +359,18 @@ fn custom_users() -> UserTable {
 // ---------------------------------------------------------------------------------------------
 // Migration
 
-const OWN_TABLES: [&str; 4] = [
+const OWN_TABLES: [&str; 5] = [
     "authbridge_migrations",
     "authbridge_refresh_family",
     "authbridge_refresh_rotation",
     "authbridge_social_account",
+    "authbridge_user_state",
+];
+
+/// authbridge's own migrations, in order.
+const OWN_MIGRATIONS: [&str; 2] = [
+    "0001_refresh_families_and_social_accounts",
+    "0003_user_state",
 ];
 
 const DJANGO_TABLES: [&str; 10] = [
@@ -558,10 +567,7 @@ async fn assert_djangos_migrated_schema(db: &Db) {
 async fn migrate_creates_djangos_schema_on_an_empty_database(db: Db) {
     let report = db.store.migrate().await.unwrap();
     assert!(report.created_django_tables);
-    assert_eq!(
-        report.applied,
-        ["0001_refresh_families_and_social_accounts"]
-    );
+    assert_eq!(report.applied, OWN_MIGRATIONS);
     let expected: BTreeSet<String> = DJANGO_TABLES
         .iter()
         .chain(OWN_TABLES.iter())
@@ -570,7 +576,7 @@ async fn migrate_creates_djangos_schema_on_an_empty_database(db: Db) {
     assert_eq!(db.tables().await, expected);
     assert_djangos_migrated_schema(&db).await;
     let own = db.strings("SELECT name FROM authbridge_migrations").await;
-    assert_eq!(own, ["0001_refresh_families_and_social_accounts"]);
+    assert_eq!(own, OWN_MIGRATIONS);
 }
 
 async fn migrate_twice_is_a_no_op(db: Db) {
@@ -587,7 +593,7 @@ async fn migrate_twice_is_a_no_op(db: Db) {
     assert_eq!(db.count("SELECT COUNT(*) FROM django_migrations").await, 26);
     assert_eq!(
         db.count("SELECT COUNT(*) FROM authbridge_migrations").await,
-        1
+        OWN_MIGRATIONS.len() as i64
     );
 }
 
@@ -625,10 +631,7 @@ async fn migrate_on_a_django_migrated_database_adds_only_own_tables(db: Db) {
 
     let report = db.store.migrate().await.unwrap();
     assert!(!report.created_django_tables);
-    assert_eq!(
-        report.applied,
-        ["0001_refresh_families_and_social_accounts"]
-    );
+    assert_eq!(report.applied, OWN_MIGRATIONS);
     assert_eq!(db.django_schema().await, schema);
     let added: Vec<String> = db.tables().await.difference(&tables).cloned().collect();
     assert_eq!(added, OWN_TABLES);
@@ -1426,7 +1429,7 @@ async fn concurrent_syncs_on(db: &Db) {
             SyncOutcome::Created(u) | SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => {
                 u.id
             }
-            SyncOutcome::EmailNotVerified => panic!("verified email"),
+            other => panic!("unexpected {other:?}"),
         })
         .collect();
     assert_eq!(ids.len(), 1, "one user for all");

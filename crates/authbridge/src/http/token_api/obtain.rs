@@ -44,12 +44,17 @@ pub async fn obtain(
         .passwords
         .check(password.clone(), user.as_ref().map(|u| u.password.clone()))
         .await?;
-    let Some(user) = user.filter(|_| verdict.valid) else {
+    let Some(mut user) = user.filter(|_| verdict.valid) else {
         return Err(no_active_account());
     };
     if verdict.must_update {
         let encoded = state.passwords.make(password).await?;
-        state.store.set_password(user.id, &encoded).await?;
+        // Same password, new hash: not a password change (the user stays logged in elsewhere).
+        state
+            .store
+            .upgrade_password(user.id, &user.password, &encoded)
+            .await?;
+        user.password = encoded;
     }
     if !user.is_active {
         return Err(no_active_account());
