@@ -40,10 +40,10 @@ async fn user_check(
     state: &AppState,
     token: &Token,
     client: ClientIp,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<i64>, Refused> {
     match token.user_id(&state.tokens.rules) {
         UserIdClaim::Absent => Ok(None),
-        UserIdClaim::Unparseable => Err(no_active_account()),
+        UserIdClaim::Unparseable => Err(no_active_account().into()),
         UserIdClaim::Id(id) => {
             let refused = |reason| {
                 audit::record(
@@ -58,21 +58,59 @@ async fn user_check(
             };
             let Some(user) = state.store.user_by_id(id).await? else {
                 refused("user_not_found");
-                return Err(no_active_account());
+                return Err(no_active_account().into());
             };
             if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-                let revoked = state.store.revoke_user(id, state.clock.now()).await?;
-                tracing::debug!(user_id = id, revoked, "inactive user: tokens revoked");
                 refused("inactive");
-                return Err(no_active_account());
+                return Err(Refused {
+                    error: no_active_account(),
+                    inactive_user: Some(id),
+                });
             }
             let issued_at = token.claims.get("iat").and_then(Value::as_i64);
             if let Some(revoked) = revoked_since(state, &user, issued_at, client).await? {
                 refused(revoked.reason());
-                return Err(TokenError::Blacklisted.into());
+                return Err(ApiError::from(TokenError::Blacklisted).into());
             }
             Ok(Some(id))
         }
+    }
+}
+
+/// A refused user check. An inactive user's tokens are revoked once the answer is settled (the
+/// answer stays simplejwt's: a token blacklisted before is "Token is blacklisted").
+struct Refused {
+    error: ApiError,
+    inactive_user: Option<i64>,
+}
+
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        Self {
+            error,
+            inactive_user: None,
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for Refused {
+    fn from(error: crate::storage::StorageError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl Refused {
+    /// The answer, after revoking an inactive user's tokens.
+    async fn settle(self, state: &AppState) -> ApiError {
+        if let Some(id) = self.inactive_user {
+            match state.store.revoke_user(id, state.clock.now()).await {
+                Ok(revoked) => {
+                    tracing::debug!(user_id = id, revoked, "inactive user: tokens revoked")
+                }
+                Err(e) => return e.into(),
+            }
+        }
+        self.error
     }
 }
 
@@ -141,19 +179,23 @@ async fn rotate_or_refresh(
                 .verify(&token, Some(TokenType::Refresh), now.timestamp())
             {
                 Ok(()) => user_check(&state, &token, client).await,
-                Err(e) => Err(e.into()),
+                Err(e) => Err(ApiError::from(e).into()),
             };
         match checked {
             Ok(user_id) => (token, user_id),
-            Err(e) if state.store.is_blacklisted(&jti).await? => {
-                tracing::debug!(error = %e, "refresh of a blacklisted token");
-                return Err(TokenError::Blacklisted.into());
+            Err(mut refused) if state.store.is_blacklisted(&jti).await? => {
+                tracing::debug!(error = %refused.error, "refresh of a blacklisted token");
+                refused.error = TokenError::Blacklisted.into();
+                return Err(refused.settle(&state).await);
             }
-            Err(e) => return Err(e),
+            Err(refused) => return Err(refused.settle(&state).await),
         }
     } else {
         let (token, _) = read_refresh(&state, &raw, now.timestamp(), true).await?;
-        let user_id = user_check(&state, &token, client).await?;
+        let user_id = match user_check(&state, &token, client).await {
+            Ok(user_id) => user_id,
+            Err(refused) => return Err(refused.settle(&state).await),
+        };
         (token, user_id)
     };
 
