@@ -69,11 +69,7 @@ pub async fn sync(
     }
     fields.finish()?;
 
-    let email_linking = state
-        .settings
-        .email_linking_providers
-        .iter()
-        .any(|p| *p == provider);
+    let email_linking = state.settings.email_linking_providers.contains(&provider);
     let account = ExternalAccount {
         provider,
         provider_account_id,
