@@ -287,6 +287,7 @@ conformance!(
     check_password_records_then_revokes_on_a_change,
     upgrade_password_is_not_a_password_change,
     sync_refusals_write_nothing,
+    revocation_racing_rotation_leaves_no_live_successor,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1935,4 +1936,57 @@ async fn sync_refusals_write_nothing(db: Db) {
         SyncOutcome::Inactive(gone)
     );
     assert_eq!(db.count(links).await, 1);
+}
+
+/// A logout (of one login, or of every login of the user) racing a rotation of the same login:
+/// whichever commits first, no successor outlives the logout.
+async fn revocation_racing_rotation_leaves_no_live_successor(db: Db) {
+    let store = db.migrated().await;
+    let user = store
+        .create_user(&new_user("race", ""), t0())
+        .await
+        .unwrap();
+    for i in 0..12 {
+        let old = token(&format!("race-{i}"), Some(user.id));
+        store.outstand(&old, None).await.unwrap();
+        let rotating = {
+            let (store, r) = (
+                store.clone(),
+                rotation(&old, &format!("race-{i}-next"), t0()),
+            );
+            tokio::spawn(async move { store.rotate(&r).await.unwrap() })
+        };
+        let revoking = {
+            let (store, old) = (store.clone(), old.clone());
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    store.revoke_family(&old, t0()).await.unwrap()
+                } else {
+                    store.revoke_user(user.id, t0()).await.unwrap()
+                }
+            })
+        };
+        let rotated = rotating.await.unwrap();
+        revoking.await.unwrap();
+        assert!(
+            matches!(rotated, RotateOutcome::Rotated | RotateOutcome::Blacklisted),
+            "{rotated:?}"
+        );
+        assert_eq!(
+            store
+                .family_state(&format!("race-{i}"), t0())
+                .await
+                .unwrap(),
+            FamilyState::Revoked,
+            "after {rotated:?}"
+        );
+        if rotated == RotateOutcome::Rotated {
+            let next = format!("race-{i}-next");
+            assert!(db.blacklisted(&next).await, "{next}");
+            assert_eq!(
+                store.family_state(&next, t0()).await.unwrap(),
+                FamilyState::Revoked
+            );
+        }
+    }
 }

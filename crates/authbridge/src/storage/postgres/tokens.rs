@@ -185,6 +185,20 @@ async fn blacklist_family(conn: &mut PgConnection, family: &str, at: DateTime<Ut
 /// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
 /// revocation (creating the user's state row if needed); returns how many tokens.
 async fn revoke_user(conn: &mut PgConnection, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
+    // Take the locks of the user's live logins (in one order) before writing: a rotation in
+    // progress finishes first and its successor is revoked below; a later one finds its token
+    // blacklisted.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock($1, hashtext(l.\"family_id\")) FROM (SELECT DISTINCT \
+         f.\"family_id\" FROM \"authbridge_refresh_family\" f INNER JOIN \
+         \"token_blacklist_outstandingtoken\" o ON (o.\"jti\" = f.\"jti\") WHERE o.\"user_id\" = $2 \
+         AND o.\"expires_at\" > $3 ORDER BY f.\"family_id\") l",
+    )
+    .bind(FAMILY_LOCK)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     let revoked = sqlx::query(
         "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
          SELECT o.\"id\", $1 FROM \"token_blacklist_outstandingtoken\" o WHERE o.\"user_id\" = $2 \
