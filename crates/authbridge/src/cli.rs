@@ -155,6 +155,15 @@ pub async fn changepassword(
     store.set_password(user.id, &encoded).await?;
     // A password change ends every login at once (authbridge would notice at the next refresh).
     store.revoke_user(user.id, chrono::Utc::now()).await?;
+    crate::audit::record(
+        crate::audit::Event::PasswordChanged,
+        crate::audit::Subject {
+            username: Some(&user.username),
+            user_id: Some(user.id),
+            reason: Some("cli"),
+            ..crate::audit::Subject::default()
+        },
+    );
     println!("Password changed successfully for user '{username}'");
     Ok(())
 }
