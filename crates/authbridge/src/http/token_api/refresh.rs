@@ -154,9 +154,8 @@ async fn rotate_or_refresh(
     headers: &HeaderMap,
     data: &DrfData,
 ) -> Result<(Response, Option<i64>), ApiError> {
-    let state = state.clone();
-    let raw = cookie_mode::refresh_token(&state, headers, data)?;
-    let respond = |body| cookie_mode::respond_with_refreshed(&state, headers, body);
+    let raw = cookie_mode::refresh_token(state, headers, data)?;
+    let respond = |body| cookie_mode::respond_with_refreshed(state, headers, body);
 
     let jwt = &state.settings.simple_jwt;
     let now = state.clock.now();
@@ -178,7 +177,7 @@ async fn rotate_or_refresh(
                 .rules
                 .verify(&token, Some(TokenType::Refresh), now.timestamp())
             {
-                Ok(()) => user_check(&state, &token, client).await,
+                Ok(()) => user_check(state, &token, client).await,
                 Err(e) => Err(ApiError::from(e).into()),
             };
         match checked {
@@ -186,15 +185,15 @@ async fn rotate_or_refresh(
             Err(mut refused) if state.store.is_blacklisted(&jti).await? => {
                 tracing::debug!(error = %refused.error, "refresh of a blacklisted token");
                 refused.error = TokenError::Blacklisted.into();
-                return Err(refused.settle(&state).await);
+                return Err(refused.settle(state).await);
             }
-            Err(refused) => return Err(refused.settle(&state).await),
+            Err(refused) => return Err(refused.settle(state).await),
         }
     } else {
-        let (token, _) = read_refresh(&state, &raw, now.timestamp(), true).await?;
-        let user_id = match user_check(&state, &token, client).await {
+        let (token, _) = read_refresh(state, &raw, now.timestamp(), true).await?;
+        let user_id = match user_check(state, &token, client).await {
             Ok(user_id) => user_id,
-            Err(refused) => return Err(refused.settle(&state).await),
+            Err(refused) => return Err(refused.settle(state).await),
         };
         (token, user_id)
     };
@@ -213,7 +212,7 @@ async fn rotate_or_refresh(
     }
 
     let new_raw = state.tokens.encode(&new).map_err(ApiError::internal)?;
-    let new_row = outstanding(&state, &new, &new_raw, user_id, now);
+    let new_row = outstanding(state, &new, &new_raw, user_id, now);
     if !jwt.blacklist_after_rotation {
         // The old token stays valid (simplejwt's behaviour without blacklisting); the new one
         // joins the old one's family.
@@ -225,7 +224,7 @@ async fn rotate_or_refresh(
         ));
     }
     let rotation = Rotation {
-        old: outstanding(&state, &token, &raw, user_id, now),
+        old: outstanding(state, &token, &raw, user_id, now),
         new: new_row,
         new_access: access_raw.clone(),
         blacklist_old: true,
