@@ -26,8 +26,16 @@
 //    when the refresh token was rejected, so the UI can send the user back to
 //    the sign-in page).
 //
+//  * `events.signOut`: ends the login at authbridge too (`POST /api/token/logout/`
+//    with the session's refresh token): the refresh token, every token rotated
+//    from it and the pairs `/api/authjs/token` exchanged for this session are
+//    blacklisted, so a copy of the session cookie taken before sign-out is
+//    refused by authbridge's /api/authjs/* endpoints.
+//
 // The `sub` claim of the session token is the Django user id (a string) for
-// both paths, which is how authbridge's /api/authjs/* endpoints find the user.
+// both paths, for the app's own use. authbridge's /api/authjs/* endpoints do not
+// trust it: they find the user through the authbridge refresh token the session
+// carries (`refreshToken`, verified with authbridge's keys).
 
 const DEFAULT_REFRESH_SKEW_SECONDS = 30;
 
@@ -244,10 +252,31 @@ export function createAuthbridgeConfig(options = {}) {
 
   const isOAuth = (account) => account?.type === "oauth" || account?.type === "oidc";
 
+  // ---- sign-out --------------------------------------------------------------
+  async function logout(token) {
+    if (typeof token?.refreshToken !== "string") return;
+    try {
+      const r = await postJson("/api/token/logout/", { refresh: token.refreshToken });
+      // 401: the token was already invalid (expired, or its login already ended).
+      if (!r.ok && r.status !== 401) {
+        console.error(`authbridge /api/token/logout/ answered ${r.status}`);
+      }
+    } catch (err) {
+      // Signing out of the app must not fail because authbridge is unreachable.
+      console.error(`authbridge /api/token/logout/ failed: ${err?.message ?? err}`);
+    }
+  }
+
   return {
     basePath,
     session: { strategy: "jwt" },
     providers,
+    events: {
+      // JWT sessions: Auth.js passes the decoded session token.
+      async signOut(message) {
+        await logout(message?.token);
+      },
+    },
     callbacks: {
       async signIn({ user, account, profile }) {
         if (!isOAuth(account)) return true; // credentials: authorize() already checked

@@ -79,6 +79,7 @@ mod tests {
             email_verified: true,
             name: name.map(Into::into),
             image: None,
+            email_linking: false,
         }
     }
 

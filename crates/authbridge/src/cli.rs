@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `createuser`, `changepassword`.
+//! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`.
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -52,6 +52,8 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Log a user out everywhere: blacklist every refresh token (every login) of the user.
+    LogoutUser { username: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +153,38 @@ pub async fn changepassword(
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
     store.set_password(user.id, &encoded).await?;
+    // A password change ends every login at once (authbridge would notice at the next refresh).
+    store.revoke_user(user.id, chrono::Utc::now()).await?;
+    crate::audit::record(
+        crate::audit::Event::PasswordChanged,
+        crate::audit::Subject {
+            username: Some(&user.username),
+            user_id: Some(user.id),
+            reason: Some("cli"),
+            ..crate::audit::Subject::default()
+        },
+    );
     println!("Password changed successfully for user '{username}'");
+    Ok(())
+}
+
+/// `authbridge logout-user USERNAME`: the storage's `revoke_user`, as `/api/token/logout-all/`.
+pub async fn logout_user(settings: Settings, username: String) -> Result<(), CliError> {
+    let store = app::open_store(&settings).await?;
+    let user = store
+        .user_by_username(&username)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("Error: user '{username}' does not exist")))?;
+    let revoked = store.revoke_user(user.id, chrono::Utc::now()).await?;
+    crate::audit::record(
+        crate::audit::Event::LogoutEverywhere,
+        crate::audit::Subject {
+            username: Some(&user.username),
+            user_id: Some(user.id),
+            reason: Some("cli"),
+            ..crate::audit::Subject::default()
+        },
+    );
+    println!("Logged out user '{username}' everywhere ({revoked} refresh tokens blacklisted).");
     Ok(())
 }

@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             cli::changepassword(settings, username, password_stdin).await?;
         }
+        Command::LogoutUser { username } => cli::logout_user(settings, username).await?,
     }
     Ok(())
 }

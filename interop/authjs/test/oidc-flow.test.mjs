@@ -200,3 +200,13 @@ test("OIDC sign-in with an existing user's unverified e-mail -> OAuthAccountNotL
   assert.equal(loc.searchParams.get("error"), "OAuthAccountNotLinked");
   assert.equal(jar.sessionToken(V5_COOKIE), undefined);
 });
+
+test("OIDC sign-in with an existing user's *verified* e-mail, provider not opted in -> OAuthAccountNotLinked", async () => {
+  // authbridge links by e-mail only for providers in AUTHBRIDGE_EMAIL_LINKING_PROVIDERS (none here),
+  // as Auth.js does only with allowDangerousEmailAccountLinking.
+  const { jar, cb } = await oidcSignIn({ sub: "idp-eve", email: "A@example.com", email_verified: true, name: "Eve" });
+  assert.equal(cb.status, 302, cb.text);
+  const loc = new URL(cb.headers.get("location"));
+  assert.equal(loc.searchParams.get("error"), "OAuthAccountNotLinked");
+  assert.equal(jar.sessionToken(V5_COOKIE), undefined);
+});

@@ -26,6 +26,7 @@ const NEW = `new-${randomSecret()}`;
 const V4 = `v4-${randomSecret()}`;
 let server;
 let aliceId;
+let aliceRefresh; // an authbridge refresh token: what ties a session to its Django user
 
 before(async () => {
   server = await startAuthbridge({ AUTH_SECRET: NEW, AUTH_SECRET_1: OLD, NEXTAUTH_SECRET: V4 });
@@ -33,6 +34,7 @@ before(async () => {
   const r = await api(server, "POST", "/api/token/", { json: { username: "alice", password: PASSWORD } });
   assert.equal(r.status, 200, describe("POST /api/token/", r));
   aliceId = r.body.user_id;
+  aliceRefresh = r.body.refresh;
 });
 
 after(async () => {
@@ -76,7 +78,10 @@ test("cookie written after rotation (secret = [new, old]) is accepted", async ()
 test("kid-less token under the current secret is accepted", async () => {
   // Auth.js decode() accepts tokens without `kid`, using the first secret (FACTS §3).
   const now = Math.floor(Date.now() / 1000);
-  const t = await encodeV5Raw({ sub: String(aliceId), iat: now, exp: now + 3600, jti: crypto.randomUUID() }, NEW);
+  const t = await encodeV5Raw(
+    { sub: String(aliceId), refreshToken: aliceRefresh, iat: now, exp: now + 3600, jti: crypto.randomUUID() },
+    NEW,
+  );
   assert.equal(JSON.parse(Buffer.from(t.split(".")[0], "base64url")).kid, undefined);
   // Sanity: the real Auth.js decoder reads it with [new, old].
   const claims = await decodeSession(t, [NEW, OLD]);
@@ -93,6 +98,6 @@ test("cookie encrypted with a secret authbridge does not know -> 401", async () 
 });
 
 test("next-auth v4 cookie minted with NEXTAUTH_SECRET is accepted", async () => {
-  const t = await encodeV4({ token: { sub: String(aliceId) }, secret: V4 });
+  const t = await encodeV4({ token: { sub: String(aliceId), refreshToken: aliceRefresh }, secret: V4 });
   await assertAccepted(`${V4_COOKIE}=${t}`, "v4 cookie, NEXTAUTH_SECRET");
 });

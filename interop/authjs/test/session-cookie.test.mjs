@@ -28,7 +28,7 @@ import {
 const PASSWORD = "correct horse battery staple";
 let server;
 let config;
-let alice; // { id, jar, token }
+let alice; // { id, jar, token, claims, refresh }
 let bobId;
 
 const expectedUser = (id) => ({
@@ -49,7 +49,7 @@ before(async () => {
   const token = jar.sessionToken(V5_COOKIE);
   assert.ok(token, `Auth.js set no session cookie: ${res.setCookies}`);
   const claims = await decodeSession(token, config.secret);
-  alice = { id: Number(claims.sub), jar, token, claims };
+  alice = { id: Number(claims.sub), jar, token, claims, refresh: claims.refreshToken };
   const b = await api(server, "POST", "/api/token/", { json: { username: "bob", password: "bob's password" } });
   assert.equal(b.status, 200, describe("POST /api/token/ (bob)", b));
   bobId = b.body.user_id;
@@ -98,6 +98,7 @@ suite("cookie written by Auth.js v5 sign-in", () => {
     // The refresh token Auth.js keeps inside the HttpOnly cookie is never echoed back.
     assert.equal(typeof alice.claims.refreshToken, "string");
     assert.equal(r.body.session.refreshToken, undefined);
+    assert.ok(!r.text.includes(alice.claims.refreshToken), r.text);
   });
 
   test("POST /api/authjs/token (no Origin: server-to-server) returns a token pair for alice", async () => {
@@ -159,7 +160,9 @@ suite("cookie written by Auth.js v5 sign-in", () => {
     assert.equal(jar.get(V5_COOKIE), undefined);
     const r = await sessionWith({ Cookie: jar.header() });
     assertAlice(r, `GET /api/authjs/session (chunked: ${chunks.join(", ")})`);
-    assert.equal(r.body.session.big, big);
+    // Only the allow-listed claims are echoed (finding 9); `big` stays in the cookie.
+    assert.equal(r.body.session.big, undefined);
+    assert.equal(r.body.session.jti, (await decodeSession(jar.sessionToken(V5_COOKIE), config.secret)).jti);
     // Chunks in reverse order in the header: authbridge must sort by index.
     const reversed = jar
       .header()
@@ -210,22 +213,42 @@ suite("tokens minted directly with the real encoders", () => {
     assert401(await tokenWith({ Cookie: `${V5_COOKIE}=${t}` }), "POST /api/authjs/token (expired)");
   });
 
-  test("`user_id` claim wins over `sub`", async () => {
-    const t = await encodeV5({
-      token: { sub: String(bobId), user_id: alice.id },
-      secret: config.secret,
-      salt: V5_COOKIE,
-    });
-    assertAlice(await sessionWith({ Cookie: `${V5_COOKIE}=${t}` }), "GET /api/authjs/session (user_id claim)");
+  // Finding 4 of issue 7: a bare `sub` (next-auth v4 without an adapter puts the OAuth
+  // provider's own user id there) or `user_id` claim never names a Django user.
+  test("a bare integer `sub` or `user_id` is refused (user_not_linked)", async () => {
+    for (const claims of [
+      { sub: String(bobId) },
+      { sub: String(alice.id), name: "GitLab user" },
+      { sub: crypto.randomUUID(), user_id: alice.id },
+      { user_id: String(alice.id) },
+    ]) {
+      const t = await encodeV5({ token: claims, secret: config.secret, salt: V5_COOKIE });
+      for (const r of [await sessionWith({ Cookie: `${V5_COOKIE}=${t}` }), await tokenWith({ Cookie: `${V5_COOKIE}=${t}` })]) {
+        assert401(r, `bare claims ${JSON.stringify(claims)}`);
+        assert.equal(r.body.code, "user_not_linked", describe(JSON.stringify(claims), r));
+        assert.equal(r.body.access, undefined);
+      }
+    }
   });
 
-  test("string `user_id` claim (simplejwt style) works too", async () => {
+  test("the user is the one of the session's authbridge refresh token, whatever `sub` says", async () => {
     const t = await encodeV5({
-      token: { sub: crypto.randomUUID(), user_id: String(alice.id) },
+      token: { sub: String(bobId), user_id: bobId, refreshToken: alice.refresh },
       secret: config.secret,
       salt: V5_COOKIE,
     });
-    assertAlice(await sessionWith({ Cookie: `${V5_COOKIE}=${t}` }), "GET /api/authjs/session (user_id string)");
+    assertAlice(await sessionWith({ Cookie: `${V5_COOKIE}=${t}` }), "GET /api/authjs/session (refreshToken of alice, sub bob)");
+  });
+
+  test("a refresh token authbridge did not sign, or an access token, -> 401 session_not_valid", async () => {
+    const [h, p] = alice.refresh.split(".");
+    const forged = `${h}.${p}.${Buffer.alloc(32).toString("base64url")}`;
+    for (const refreshToken of [forged, alice.claims.accessToken]) {
+      const t = await encodeV5({ token: { sub: String(alice.id), refreshToken }, secret: config.secret, salt: V5_COOKIE });
+      const r = await sessionWith({ Cookie: `${V5_COOKIE}=${t}` });
+      assert401(r, "GET /api/authjs/session (bad refreshToken)");
+      assert.equal(r.body.code, "session_not_valid");
+    }
   });
 
   test("unlinked token (OAuth-style random UUID sub, no user_id) -> 401", async () => {
@@ -243,14 +266,26 @@ suite("tokens minted directly with the real encoders", () => {
     assert401(await sessionWith({ Cookie: `${V5_COOKIE}=${t}` }), "GET /api/authjs/session (sub 999999)");
   });
 
+  test("next-auth v4 cookie with a bare integer `sub` (a GitLab sign-in without adapter) -> 401", async () => {
+    const t = await encodeV4({ token: { sub: String(alice.id), name: "GitLab user" }, secret: server.env.AUTH_SECRET });
+    for (const r of [await sessionWith({ Cookie: `${V4_COOKIE}=${t}` }), await tokenWith({ Cookie: `${V4_COOKIE}=${t}` })]) {
+      assert401(r, "v4 cookie, bare sub");
+      assert.equal(r.body.code, "user_not_linked");
+    }
+  });
+
   test("v4 cookie from next-auth@4 encode() under next-auth.session-token", async () => {
-    const t = await encodeV4({ token: { sub: String(alice.id), name: "Alice" }, secret: server.env.AUTH_SECRET });
+    const t = await encodeV4({
+      token: { sub: "gitlab-4242", name: "Alice", refreshToken: alice.refresh },
+      secret: server.env.AUTH_SECRET,
+    });
     // v4 tokens: A256GCM, no kid.
     const header = JSON.parse(Buffer.from(t.split(".")[0], "base64url").toString());
     assert.deepEqual(header, { alg: "dir", enc: "A256GCM" });
     const r = await sessionWith({ Cookie: `${V4_COOKIE}=${t}` });
     assertAlice(r, "GET /api/authjs/session (Cookie: next-auth.session-token)");
     assert.equal(r.body.session.name, "Alice");
+    assert.equal(r.body.session.sub, "gitlab-4242");
     assertTokenPair(await tokenWith({ Cookie: `${V4_COOKIE}=${t}` }), alice.id, "POST /api/authjs/token (v4 cookie)");
     assertAlice(
       await sessionWith({ Cookie: `${V4_SECURE_COOKIE}=${t}` }),
@@ -260,14 +295,14 @@ suite("tokens minted directly with the real encoders", () => {
 
   test("v4 cookie chunked (next-auth.session-token.0, .1)", async () => {
     const big = randomBytes(3000).toString("hex");
-    const t = await encodeV4({ token: { sub: String(alice.id), big }, secret: server.env.AUTH_SECRET });
+    const t = await encodeV4({ token: { sub: String(alice.id), big, refreshToken: alice.refresh }, secret: server.env.AUTH_SECRET });
     const r = await sessionWith({ Cookie: sessionCookieHeader(V4_COOKIE, t, { chunk: 3933 }) });
     assertAlice(r, "GET /api/authjs/session (v4 chunked)");
-    assert.equal(r.body.session.big, big);
+    assert.equal(r.body.session.big, undefined);
   });
 
   test("v4 token as Authorization: Bearer", async () => {
-    const t = await encodeV4({ token: { sub: String(alice.id) }, secret: server.env.AUTH_SECRET });
+    const t = await encodeV4({ token: { sub: String(alice.id), refreshToken: alice.refresh }, secret: server.env.AUTH_SECRET });
     assertAlice(await sessionWith({ Authorization: `Bearer ${t}` }), "GET /api/authjs/session (Bearer v4)");
   });
 });
@@ -312,4 +347,66 @@ suite("CSRF on cookie-authenticated POST /api/authjs/token", () => {
     const r = await tokenWith({ Authorization: `Bearer ${alice.token}`, Origin: "https://evil.example" });
     assertTokenPair(r, alice.id, "POST /api/authjs/token (Bearer, Origin: https://evil.example)");
   });
+});
+
+// Finding 9 of issue 7: an allow-list of claims, not a filter on names.
+test("/api/authjs/session echoes only allow-listed claims (no nested or renamed refresh tokens)", async () => {
+  const t = await encodeV5({
+    token: {
+      sub: String(alice.id),
+      name: "Alice",
+      email: "a@example.com",
+      picture: "https://img.example/a.png",
+      accessToken: alice.claims.accessToken,
+      refreshToken: alice.refresh,
+      tokens: { refresh: "nested-refresh-secret" },
+      rt: "rt-secret",
+      account: { access_token: "provider-secret" },
+    },
+    secret: config.secret,
+    salt: V5_COOKIE,
+  });
+  const r = await sessionWith({ Cookie: `${V5_COOKIE}=${t}` });
+  assertAlice(r, "GET /api/authjs/session (many claims)");
+  assert.deepEqual(Object.keys(r.body.session).sort(), [
+    "accessToken",
+    "email",
+    "exp",
+    "iat",
+    "jti",
+    "name",
+    "picture",
+    "sub",
+  ]);
+  for (const secret of [alice.refresh, "nested-refresh-secret", "rt-secret", "provider-secret"]) {
+    assert.ok(!r.text.includes(secret), `${secret} leaked: ${r.text}`);
+  }
+});
+
+// Finding 15 of issue 7: signing out through Auth.js ends the session at authbridge.
+test("sign-out through Auth.js: a copy of the cookie taken before is refused afterwards", async () => {
+  const { res, jar } = await signInCredentials(config, { username: "alice", password: PASSWORD });
+  assert.equal(res.status, 200, res.text);
+  const copied = jar.header();
+  assertAlice(await sessionWith({ Cookie: copied }), "GET /api/authjs/session (before sign-out)");
+  const exchanged = await tokenWith({ Cookie: copied });
+  assertTokenPair(exchanged, alice.id, "POST /api/authjs/token (before sign-out)");
+
+  const csrf = await authjs(config, jar, "GET", "/csrf");
+  const out = await authjs(config, jar, "POST", "/signout", {
+    headers: { "X-Auth-Return-Redirect": "1" },
+    form: { csrfToken: csrf.body.csrfToken, callbackUrl: "http://localhost:3000/" },
+  });
+  assert.equal(out.status, 200, out.text);
+  assert.equal(jar.sessionToken(V5_COOKIE), undefined, "Auth.js cleared its cookie");
+
+  for (const r of [await sessionWith({ Cookie: copied }), await tokenWith({ Cookie: copied })]) {
+    assert401(r, "copied cookie after sign-out");
+    assert.deepEqual(r.body, { detail: "Auth.js session has been signed out", code: "session_revoked" });
+  }
+  // The pair exchanged for that session ended with it; other sessions of alice did not.
+  const rr = await api(server, "POST", "/api/token/refresh/", { json: { refresh: exchanged.body.refresh } });
+  assert.equal(rr.status, 401, describe("refresh of the exchanged token after sign-out", rr));
+  assert.deepEqual(rr.body, { detail: "Token is blacklisted", code: "token_not_valid" });
+  assertAlice(await sessionWith({ Cookie: `${V5_COOKIE}=${alice.token}` }), "alice's other session");
 });

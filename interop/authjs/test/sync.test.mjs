@@ -23,7 +23,8 @@ let config;
 let aliceId;
 
 before(async () => {
-  server = await startAuthbridge();
+  // Linking by verified email is opted into for the "oidc" provider only (finding 5 of issue 7).
+  server = await startAuthbridge({ AUTHBRIDGE_EMAIL_LINKING_PROVIDERS: "oidc" });
   server.createUser("alice", { email: "a@example.com", password: "correct horse battery staple" });
   const r = await api(server, "POST", "/api/token/", {
     json: { username: "alice", password: "correct horse battery staple" },
@@ -161,6 +162,30 @@ suite("POST /api/users/sync", () => {
     const ids = new Set(results.map((r) => r.body.user_id));
     assert.equal(ids.size, 1, `user_ids: ${[...ids]}`);
     assert.equal(results.filter((r) => r.body.created === true).length, 1);
+  });
+
+  test("verified e-mail of an existing user: linked only for a provider that opted in", async () => {
+    const github = await api(server, "POST", "/api/users/sync", {
+      json: syncBody("gh-verified", { provider: "github", email: "A@example.com", verified: true }),
+      headers: service(),
+    });
+    assert.equal(github.status, 409, describe("POST /api/users/sync (github, alice's verified e-mail)", github));
+    assert.equal(github.body.code, "OAuthAccountNotLinked");
+    assert.equal(github.body.access, undefined);
+    // Nothing was written: the same account is still not linked afterwards.
+    const again = await api(server, "POST", "/api/users/sync", {
+      json: syncBody("gh-verified", { provider: "github", email: "A@example.com", verified: true }),
+      headers: service(),
+    });
+    assert.equal(again.status, 409, describe("POST /api/users/sync (github again)", again));
+
+    const oidc = await api(server, "POST", "/api/users/sync", {
+      json: syncBody("idp-alice", { provider: "oidc", email: "A@example.com", verified: true }),
+      headers: service(),
+    });
+    assert.equal(oidc.status, 200, describe("POST /api/users/sync (oidc, opted in)", oidc));
+    assert.equal(oidc.body.user_id, aliceId);
+    assert.equal(oidc.body.created, false);
   });
 
   test("unverified e-mail of an existing user -> 409 OAuthAccountNotLinked", async () => {

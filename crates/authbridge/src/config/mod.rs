@@ -155,6 +155,12 @@ pub struct Settings {
     pub browser: BrowserSettings,
     /// Login abuse controls: password queue, login body cap, throttling and lockout.
     pub login: LoginSettings,
+    /// Providers whose sign-ins `/api/users/sync` may link to an existing user by verified email
+    /// (Auth.js's `allowDangerousEmailAccountLinking`); never to staff or superusers. Empty: none.
+    pub email_linking_providers: Vec<String>,
+    /// Claims of an Auth.js session that may hold the authbridge refresh token tying the session
+    /// to a Django user (dotted paths reach into objects: `tokens.refresh`), tried in order.
+    pub authjs_refresh_claims: Vec<String>,
 }
 
 impl Default for Settings {
@@ -179,6 +185,8 @@ impl Default for Settings {
             trusted_origins: Vec::new(),
             browser: BrowserSettings::default(),
             login: LoginSettings::default(),
+            email_linking_providers: Vec::new(),
+            authjs_refresh_claims: vec!["refreshToken".into(), "refresh_token".into()],
         }
     }
 }
@@ -211,6 +219,8 @@ impl Settings {
         "AUTHBRIDGE_SERVICE_TOKEN",
         "AUTHBRIDGE_PASSWORD_WORKERS",
         "AUTHBRIDGE_TRUSTED_ORIGINS",
+        "AUTHBRIDGE_EMAIL_LINKING_PROVIDERS",
+        "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS",
     ];
 
     /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
@@ -319,6 +329,16 @@ impl Settings {
                 self.password_workers = n as usize;
             }
             "AUTHBRIDGE_TRUSTED_ORIGINS" => self.trusted_origins = value.string_list(key)?,
+            "AUTHBRIDGE_EMAIL_LINKING_PROVIDERS" => {
+                self.email_linking_providers = value.string_list(key)?
+            }
+            "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS" => {
+                let list = value.string_list(key)?;
+                if list.is_empty() {
+                    return Err(RawValue::invalid(key, "needs at least one claim name"));
+                }
+                self.authjs_refresh_claims = list;
+            }
             k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
             k if LoginSettings::KEYS.contains(&k) => self.login.set(k, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),

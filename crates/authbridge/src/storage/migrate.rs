@@ -231,6 +231,11 @@ pub(crate) const OWN_MIGRATIONS: &[OwnMigration] = &[
         sqlite: include_str!("sql/sqlite/0002_login_attempts.sql"),
         postgres: include_str!("sql/postgres/0002_login_attempts.sql"),
     },
+    OwnMigration {
+        name: "0003_user_state",
+        sqlite: include_str!("sql/sqlite/0003_user_state.sql"),
+        postgres: include_str!("sql/postgres/0003_user_state.sql"),
+    },
 ];
 
 /// `"name"` with embedded quotes doubled (table and column names come from configuration).

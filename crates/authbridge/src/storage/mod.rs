@@ -110,6 +110,39 @@ pub enum BlacklistOutcome {
     AlreadyBlacklisted,
 }
 
+/// Where the login (refresh family) of a refresh token stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FamilyState {
+    /// At least one token of the family is neither blacklisted nor expired. `family` names it (the
+    /// jti of the login's first refresh token, or the token's own jti when authbridge never saw
+    /// its family).
+    Live { family: String },
+    /// Every token of the family is blacklisted or expired: logged out, revoked after reuse, or
+    /// blacklisted by Django.
+    Revoked,
+}
+
+/// What `check_password` found about a user's password since authbridge last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// Same password as last time (or first sight, now recorded).
+    Unchanged {
+        /// When the user's tokens were last revoked ("log out everywhere", password change).
+        revoked_at: Option<DateTime<Utc>>,
+    },
+    /// The password changed since authbridge last saw it: every refresh token of the user was
+    /// blacklisted in the same transaction (`revoked` rows) and `revoked_at` set to `now`.
+    Changed { revoked: u64 },
+}
+
+/// A short fingerprint of an encoded Django password (`sha256(encoded)`, 32 hex digits): enough
+/// to notice a change, kept in `authbridge_user_state` instead of the hash itself.
+pub fn password_fingerprint(encoded: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(encoded.as_bytes());
+    hex::encode(&digest[..16])
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("unique constraint violated: {0}")]
@@ -158,6 +191,28 @@ pub trait TokenRepository: Send + Sync {
     /// Delete authbridge's own rows about tokens that expired before `now` (Django's
     /// `flushexpiredtokens` deletes the outstanding/blacklisted rows; this cleans our side).
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64>;
+    /// The state of `jti`'s login: live while any token of its family is neither blacklisted nor
+    /// expired at `now`. A token authbridge has no family row for is its own family.
+    async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState>;
+    /// Logout of one login: blacklist `token` and every token of its family (one transaction,
+    /// serialized with rotations of that family). Returns how many tokens were newly blacklisted.
+    async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64>;
+    /// Log out everywhere: blacklist every unexpired refresh token of the user and record `now` as
+    /// the user's `revoked_at`. Returns how many tokens were newly blacklisted.
+    async fn revoke_user(&self, user_id: i64, now: DateTime<Utc>) -> Result<u64>;
+    /// Compare the user's password fingerprint with the one recorded (recording it on first
+    /// sight); on a change, revoke the user's tokens as `revoke_user` does, in one transaction.
+    async fn check_password(
+        &self,
+        user_id: i64,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PasswordCheck>;
+    /// A password-hash upgrade on login (same password, new hash): sets the password only if it
+    /// is still `old` and carries the user's password fingerprint over, so that the upgrade is not
+    /// taken for a password change (which would log the user out everywhere).
+    /// (A token-state method: it keeps `check_password`'s record consistent.)
+    async fn upgrade_password(&self, id: i64, old: &str, new: &str) -> Result<()>;
 }
 
 /// An OAuth/OIDC sign-in as Auth.js reports it (`account` + `profile`).
@@ -169,6 +224,10 @@ pub struct ExternalAccount {
     pub email_verified: bool,
     pub name: Option<String>,
     pub image: Option<String>,
+    /// The provider is allowed to link to an existing user by verified email (Auth.js's
+    /// `allowDangerousEmailAccountLinking`, `AUTHBRIDGE_EMAIL_LINKING_PROVIDERS`). Never to a staff
+    /// user or a superuser.
+    pub email_linking: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,8 +239,23 @@ pub enum SyncOutcome {
     /// The account was linked to the existing user with the same (verified) email.
     LinkedByEmail(User),
     /// A user with this email exists but the provider did not verify the email: not linked
-    /// (Auth.js's `OAuthAccountNotLinked`).
+    /// (Auth.js's `OAuthAccountNotLinked`). Nothing was written.
     EmailNotVerified,
+    /// A user with this email exists and linking by email is not allowed: the provider did not opt
+    /// in, or the user is staff or a superuser. Nothing was written.
+    EmailLinkingRefused,
+    /// The account's user (linked, or found by email) is inactive. Nothing was written.
+    Inactive(User),
+}
+
+impl SyncOutcome {
+    /// The account is linked to an active user (and the sync's writes are kept).
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            Self::Existing(_) | Self::Created(_) | Self::LinkedByEmail(_)
+        )
+    }
 }
 
 #[async_trait]
@@ -316,6 +390,30 @@ impl TokenRepository for Detached {
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
         let store = self.0.clone();
         detached(async move { store.flush_expired(now).await }).await
+    }
+    async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState> {
+        self.0.family_state(jti, now).await
+    }
+    async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64> {
+        let (store, token) = (self.0.clone(), token.clone());
+        detached(async move { store.revoke_family(&token, now).await }).await
+    }
+    async fn revoke_user(&self, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        let store = self.0.clone();
+        detached(async move { store.revoke_user(user_id, now).await }).await
+    }
+    async fn check_password(
+        &self,
+        user_id: i64,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PasswordCheck> {
+        let (store, fingerprint) = (self.0.clone(), fingerprint.to_string());
+        detached(async move { store.check_password(user_id, &fingerprint, now).await }).await
+    }
+    async fn upgrade_password(&self, id: i64, old: &str, new: &str) -> Result<()> {
+        let (store, old, new) = (self.0.clone(), old.to_string(), new.to_string());
+        detached(async move { store.upgrade_password(id, &old, &new).await }).await
     }
 }
 

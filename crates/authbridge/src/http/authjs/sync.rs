@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::accounts;
+use crate::audit::{self, Event, Subject};
 use crate::http::body::{DrfData, Fields};
+use crate::http::client_ip::ClientIp;
 use crate::http::token_api::issue_pair;
 use crate::http::{json_response, ApiError, AppState};
 use crate::storage::{ExternalAccount, SyncOutcome};
@@ -24,6 +26,7 @@ fn service_token_ok(presented: &str, expected: &str) -> bool {
 
 pub async fn sync(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
 ) -> Result<Response, ApiError> {
@@ -66,6 +69,7 @@ pub async fn sync(
     }
     fields.finish()?;
 
+    let email_linking = state.settings.email_linking_providers.contains(&provider);
     let account = ExternalAccount {
         provider,
         provider_account_id,
@@ -73,27 +77,60 @@ pub async fn sync(
         email_verified,
         name,
         image,
+        email_linking,
     };
     let unusable = django_hashers::make_unusable_password(&mut rand::rng());
     let template = accounts::new_user(&account, &state.settings.username_field, unusable);
     let now = state.clock.now();
+    let refused = |reason: &'static str, user_id: Option<i64>| {
+        audit::record(
+            Event::SyncRefused,
+            Subject {
+                user_id,
+                client: Some(client.0),
+                reason: Some(reason),
+                ..Subject::default()
+            },
+        );
+    };
+    let not_linked = |detail: &str| ApiError::Conflict {
+        detail: detail.into(),
+        code: "OAuthAccountNotLinked",
+    };
     let (user, created) = match state.store.sync_account(&account, &template, now).await? {
         SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => (u, false),
         SyncOutcome::Created(u) => (u, true),
-        SyncOutcome::EmailNotVerified => return Err(ApiError::Conflict {
-            detail:
+        SyncOutcome::EmailNotVerified => {
+            refused("email_not_verified", None);
+            return Err(not_linked(
                 "A user with this email already exists, and the provider did not verify the email. \
-                         Sign in the way you did before to link this account."
-                    .into(),
-            code: "OAuthAccountNotLinked",
-        }),
+                 Sign in the way you did before to link this account.",
+            ));
+        }
+        SyncOutcome::EmailLinkingRefused => {
+            refused("email_linking_refused", None);
+            return Err(not_linked(
+                "A user with this email already exists, and this provider may not link to it by \
+                 email. Sign in the way you did before to link this account.",
+            ));
+        }
+        SyncOutcome::Inactive(u) => {
+            refused("inactive", Some(u.id));
+            return Err(ApiError::AuthenticationFailed {
+                detail: "User is inactive".into(),
+                code: Some("user_inactive"),
+            });
+        }
     };
-    if !user.is_active {
-        return Err(ApiError::AuthenticationFailed {
-            detail: "User is inactive".into(),
-            code: Some("user_inactive"),
-        });
-    }
+    audit::record(
+        Event::Sync,
+        Subject {
+            username: Some(&user.username),
+            user_id: Some(user.id),
+            client: Some(client.0),
+            reason: Some(if created { "created" } else { "linked" }),
+        },
+    );
     let pair = issue_pair(&state, &user).await?;
     Ok(json_response(
         StatusCode::OK,

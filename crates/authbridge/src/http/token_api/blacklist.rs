@@ -6,7 +6,9 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{outstanding, read_refresh};
+use crate::audit::{self, Event, Subject};
 use crate::http::body::DrfData;
+use crate::http::client_ip::ClientIp;
 use crate::http::{cookie_mode, ApiError, AppState};
 use crate::tokens::UserIdClaim;
 
@@ -21,6 +23,7 @@ pub fn metadata(_: &AppState) -> Value {
 
 pub async fn blacklist(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
 ) -> Result<Response, ApiError> {
@@ -37,5 +40,13 @@ pub async fn blacklist(
         .store
         .blacklist(&outstanding(&state, &token, &raw, user_id, now), now)
         .await?;
+    audit::record(
+        Event::Blacklist,
+        Subject {
+            user_id,
+            client: Some(client.0),
+            ..Subject::default()
+        },
+    );
     cookie_mode::respond_logout(&state, &headers, json!({}))
 }

@@ -3,6 +3,7 @@
 
 mod blacklist;
 mod jwks;
+pub mod logout;
 mod obtain;
 mod refresh;
 mod verify;
@@ -43,6 +44,22 @@ pub fn routes(settings: &crate::config::Settings) -> Router<AppState> {
                 blacklist::metadata,
             ),
         )
+        .route(
+            "/api/token/logout/",
+            drf_view(
+                post(logout::logout),
+                "POST, OPTIONS",
+                logout::logout_metadata,
+            ),
+        )
+        .route(
+            "/api/token/logout-all/",
+            drf_view(
+                post(logout::logout_all),
+                "POST, OPTIONS",
+                logout::logout_all_metadata,
+            ),
+        )
         .route("/api/token/jwks/", get(jwks::jwks))
 }
 
@@ -78,7 +95,19 @@ pub struct IssuedPair {
 }
 
 pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, ApiError> {
+    issue_pair_in(state, user, None).await
+}
+
+/// `issue_pair`, the refresh token joining an existing login (`family`) instead of starting one:
+/// logging that login out then ends this pair too.
+pub async fn issue_pair_in(
+    state: &AppState,
+    user: &User,
+    family: Option<&str>,
+) -> Result<IssuedPair, ApiError> {
     let now = state.clock.now();
+    // Before the new token exists: a password changed since last seen revokes only older ones.
+    logout::note_password(state, user, now).await?;
     let rules = &state.tokens.rules;
     let (refresh, access) = {
         let mut rng = rand::rng();
@@ -99,7 +128,7 @@ pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, Api
         .store
         .outstand(
             &outstanding(state, &refresh, &refresh_raw, Some(user.id), now),
-            None,
+            family,
         )
         .await?;
     if state.settings.simple_jwt.update_last_login {

@@ -174,7 +174,7 @@ async fn authenticate(
         Err(PasswordError::QueueFull) => return Ok(Outcome::QueueFull),
         Err(e) => return Err(e.into()),
     };
-    let Some(user) = user else {
+    let Some(mut user) = user else {
         return Ok(Outcome::Refused("unknown_user"));
     };
     if !verdict.valid {
@@ -184,7 +184,15 @@ async fn authenticate(
         // The upgrade is Django's housekeeping, not part of the answer: when the queue is full
         // it waits for the next login.
         match state.passwords.make(password).await {
-            Ok(encoded) => state.store.set_password(user.id, &encoded).await?,
+            Ok(encoded) => {
+                // Same password, new hash: not a password change (the user stays logged in
+                // elsewhere), and the pair issued now carries the new hash's revoke claim.
+                state
+                    .store
+                    .upgrade_password(user.id, &user.password, &encoded)
+                    .await?;
+                user.password = encoded;
+            }
             Err(PasswordError::QueueFull) => {}
             Err(e) => return Err(e.into()),
         }

@@ -6,8 +6,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::logout::revoked_since;
 use super::{outstanding, read_refresh};
+use crate::audit::{self, Event, Subject};
 use crate::http::body::DrfData;
+use crate::http::client_ip::ClientIp;
 use crate::http::{cookie_mode, ApiError, AppState};
 use crate::storage::{RotateOutcome, Rotation};
 use crate::tokens::{Token, TokenError, TokenType, UserIdClaim};
@@ -28,32 +31,131 @@ fn no_active_account() -> ApiError {
     }
 }
 
-/// The serializer's user check (a deleted user is simplejwt's 500; here the same 401).
-async fn user_check(state: &AppState, token: &Token) -> Result<Option<i64>, ApiError> {
+/// The serializer's user check (a deleted user is simplejwt's 500; here the same 401), then
+/// authbridge's revocations. An inactive user's refresh tokens are revoked on sight, so that a
+/// later reactivation does not bring old logins back; a password changed since authbridge last
+/// saw it, or a "log out everywhere" after the token was issued, answers as simplejwt answers for
+/// a blacklisted token (which the token now is).
+async fn user_check(
+    state: &AppState,
+    token: &Token,
+    client: ClientIp,
+) -> Result<Option<i64>, Refused> {
     match token.user_id(&state.tokens.rules) {
         UserIdClaim::Absent => Ok(None),
-        UserIdClaim::Unparseable => Err(no_active_account()),
+        UserIdClaim::Unparseable => Err(no_active_account().into()),
         UserIdClaim::Id(id) => {
-            let user = state
-                .store
-                .user_by_id(id)
-                .await?
-                .ok_or_else(no_active_account)?;
+            let refused = |reason| {
+                audit::record(
+                    Event::RefreshRefused,
+                    Subject {
+                        user_id: Some(id),
+                        client: Some(client.0),
+                        reason: Some(reason),
+                        ..Subject::default()
+                    },
+                )
+            };
+            let Some(user) = state.store.user_by_id(id).await? else {
+                refused("user_not_found");
+                return Err(no_active_account().into());
+            };
             if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-                return Err(no_active_account());
+                refused("inactive");
+                return Err(Refused {
+                    error: no_active_account(),
+                    inactive_user: Some(id),
+                });
+            }
+            let issued_at = token.claims.get("iat").and_then(Value::as_i64);
+            if let Some(revoked) = revoked_since(state, &user, issued_at, client).await? {
+                refused(revoked.reason());
+                return Err(ApiError::from(TokenError::Blacklisted).into());
             }
             Ok(Some(id))
         }
     }
 }
 
+/// A refused user check. An inactive user's tokens are revoked once the answer is settled (the
+/// answer stays simplejwt's: a token blacklisted before is "Token is blacklisted").
+struct Refused {
+    error: ApiError,
+    inactive_user: Option<i64>,
+}
+
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        Self {
+            error,
+            inactive_user: None,
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for Refused {
+    fn from(error: crate::storage::StorageError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl Refused {
+    /// The answer, after revoking an inactive user's tokens.
+    async fn settle(self, state: &AppState) -> ApiError {
+        if let Some(id) = self.inactive_user {
+            match state.store.revoke_user(id, state.clock.now()).await {
+                Ok(revoked) => {
+                    tracing::debug!(user_id = id, revoked, "inactive user: tokens revoked")
+                }
+                Err(e) => return e.into(),
+            }
+        }
+        self.error
+    }
+}
+
 pub async fn refresh(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
 ) -> Result<Response, ApiError> {
-    let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
-    let respond = |body| cookie_mode::respond_with_refreshed(&state, &headers, body);
+    let refused = |reason| {
+        audit::record(
+            Event::RefreshRefused,
+            Subject {
+                client: Some(client.0),
+                reason: Some(reason),
+                ..Subject::default()
+            },
+        )
+    };
+    let result = rotate_or_refresh(&state, client, &headers, &data).await;
+    match &result {
+        Ok((_, user_id)) => audit::record(
+            Event::Refresh,
+            Subject {
+                user_id: *user_id,
+                client: Some(client.0),
+                ..Subject::default()
+            },
+        ),
+        // Refusals with a known user were recorded where they happened.
+        Err(ApiError::Token(TokenError::Blacklisted)) => refused("blacklisted"),
+        Err(ApiError::Token(_)) => refused("token_not_valid"),
+        Err(_) => {}
+    }
+    result.map(|(response, _)| response)
+}
+
+async fn rotate_or_refresh(
+    state: &AppState,
+    client: ClientIp,
+    headers: &HeaderMap,
+    data: &DrfData,
+) -> Result<(Response, Option<i64>), ApiError> {
+    let raw = cookie_mode::refresh_token(state, headers, data)?;
+    let respond = |body| cookie_mode::respond_with_refreshed(state, headers, body);
 
     let jwt = &state.settings.simple_jwt;
     let now = state.clock.now();
@@ -75,20 +177,24 @@ pub async fn refresh(
                 .rules
                 .verify(&token, Some(TokenType::Refresh), now.timestamp())
             {
-                Ok(()) => user_check(&state, &token).await,
-                Err(e) => Err(e.into()),
+                Ok(()) => user_check(state, &token, client).await,
+                Err(e) => Err(ApiError::from(e).into()),
             };
         match checked {
             Ok(user_id) => (token, user_id),
-            Err(e) if state.store.is_blacklisted(&jti).await? => {
-                tracing::debug!(error = %e, "refresh of a blacklisted token");
-                return Err(TokenError::Blacklisted.into());
+            Err(mut refused) if state.store.is_blacklisted(&jti).await? => {
+                tracing::debug!(error = %refused.error, "refresh of a blacklisted token");
+                refused.error = TokenError::Blacklisted.into();
+                return Err(refused.settle(state).await);
             }
-            Err(e) => return Err(e),
+            Err(refused) => return Err(refused.settle(state).await),
         }
     } else {
-        let (token, _) = read_refresh(&state, &raw, now.timestamp(), true).await?;
-        let user_id = user_check(&state, &token).await?;
+        let (token, _) = read_refresh(state, &raw, now.timestamp(), true).await?;
+        let user_id = match user_check(state, &token, client).await {
+            Ok(user_id) => user_id,
+            Err(refused) => return Err(refused.settle(state).await),
+        };
         (token, user_id)
     };
 
@@ -102,20 +208,23 @@ pub async fn refresh(
     };
     let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
     if !jwt.rotate_refresh_tokens {
-        return respond(json!({"access": access_raw}));
+        return Ok((respond(json!({"access": access_raw}))?, user_id));
     }
 
     let new_raw = state.tokens.encode(&new).map_err(ApiError::internal)?;
-    let new_row = outstanding(&state, &new, &new_raw, user_id, now);
+    let new_row = outstanding(state, &new, &new_raw, user_id, now);
     if !jwt.blacklist_after_rotation {
         // The old token stays valid (simplejwt's behaviour without blacklisting); the new one
         // joins the old one's family.
         let family = token.jti(rules).map(str::to_string);
         state.store.outstand(&new_row, family.as_deref()).await?;
-        return respond(json!({"access": access_raw, "refresh": new_raw}));
+        return Ok((
+            respond(json!({"access": access_raw, "refresh": new_raw}))?,
+            user_id,
+        ));
     }
     let rotation = Rotation {
-        old: outstanding(&state, &token, &raw, user_id, now),
+        old: outstanding(state, &token, &raw, user_id, now),
         new: new_row,
         new_access: access_raw.clone(),
         blacklist_old: true,
@@ -123,14 +232,27 @@ pub async fn refresh(
         grace: chrono::Duration::seconds(jwt.refresh_token_grace_period.max(0)),
     };
     match state.store.rotate(&rotation).await? {
-        RotateOutcome::Rotated => respond(json!({"access": access_raw, "refresh": new_raw})),
-        RotateOutcome::Replayed { refresh, access } => {
-            respond(json!({"access": access, "refresh": refresh}))
-        }
+        RotateOutcome::Rotated => Ok((
+            respond(json!({"access": access_raw, "refresh": new_raw}))?,
+            user_id,
+        )),
+        RotateOutcome::Replayed { refresh, access } => Ok((
+            respond(json!({"access": access, "refresh": refresh}))?,
+            user_id,
+        )),
         RotateOutcome::ReuseDetected => {
             tracing::warn!(
                 jti = rotation.old.jti,
                 "refresh token reused after rotation; its family is revoked"
+            );
+            audit::record(
+                Event::ReuseDetected,
+                Subject {
+                    user_id,
+                    client: Some(client.0),
+                    reason: Some("family_revoked"),
+                    ..Subject::default()
+                },
             );
             Err(TokenError::Blacklisted.into())
         }

@@ -117,6 +117,9 @@ async fn sync(
     }
     if let Some(user_id) = linked_id(conn, &account.provider, &account.provider_account_id).await? {
         if let Some(user) = users::by_id(conn, model, user_id).await? {
+            if !user.is_active {
+                return Ok(SyncOutcome::Inactive(user));
+            }
             return Ok(SyncOutcome::Existing(user));
         }
         // Django deleted the user: forget the link and sign the account in afresh.
@@ -137,6 +140,14 @@ async fn sync(
         {
             if !account.email_verified {
                 return Ok(SyncOutcome::EmailNotVerified);
+            }
+            // Auth.js links by email only with `allowDangerousEmailAccountLinking`; a privileged
+            // account is never taken over through an email address.
+            if !account.email_linking || user.is_staff || user.is_superuser {
+                return Ok(SyncOutcome::EmailLinkingRefused);
+            }
+            if !user.is_active {
+                return Ok(SyncOutcome::Inactive(user));
             }
             link(conn, account, user.id, now).await?;
             return Ok(SyncOutcome::LinkedByEmail(user));
@@ -161,7 +172,8 @@ impl AccountRepository for PostgresStore {
             attempt += 1;
             let mut tx = self.pool.begin().await?;
             match sync(&mut tx, &model, account, new_user, now).await {
-                Ok(SyncOutcome::EmailNotVerified) => return Ok(SyncOutcome::EmailNotVerified),
+                // A refusal writes nothing (the transaction rolls back on drop).
+                Ok(outcome) if !outcome.is_success() => return Ok(outcome),
                 Ok(outcome) => {
                     tx.commit().await?;
                     return Ok(outcome);

@@ -90,6 +90,9 @@ async fn sync(
 ) -> Result<SyncOutcome> {
     if let Some(user_id) = linked_id(conn, &account.provider, &account.provider_account_id).await? {
         if let Some(user) = users::by_id(conn, model, user_id).await? {
+            if !user.is_active {
+                return Ok(SyncOutcome::Inactive(user));
+            }
             return Ok(SyncOutcome::Existing(user));
         }
         // Django deleted the user: forget the link and sign the account in afresh.
@@ -111,6 +114,14 @@ async fn sync(
             if !account.email_verified {
                 return Ok(SyncOutcome::EmailNotVerified);
             }
+            // Auth.js links by email only with `allowDangerousEmailAccountLinking`; a privileged
+            // account is never taken over through an email address.
+            if !account.email_linking || user.is_staff || user.is_superuser {
+                return Ok(SyncOutcome::EmailLinkingRefused);
+            }
+            if !user.is_active {
+                return Ok(SyncOutcome::Inactive(user));
+            }
             link(conn, account, user.id, now).await?;
             return Ok(SyncOutcome::LinkedByEmail(user));
         }
@@ -131,7 +142,8 @@ impl AccountRepository for SqliteStore {
         let model = self.model().await?;
         let (_writer, mut tx) = self.begin_write().await?;
         let outcome = sync(&mut tx, &model, account, new_user, now).await?;
-        if outcome != SyncOutcome::EmailNotVerified {
+        // A refusal writes nothing (not even the removal of a link to a deleted user).
+        if outcome.is_success() {
             tx.commit().await?;
         }
         Ok(outcome)

@@ -4,7 +4,8 @@
 
 use super::{time, SqliteStore};
 use crate::storage::{
-    BlacklistOutcome, OutstandingToken, Result, RotateOutcome, Rotation, TokenRepository,
+    password_fingerprint, BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, Result,
+    RotateOutcome, Rotation, TokenRepository,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -107,6 +108,74 @@ async fn revoke_family(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Blacklist every not yet blacklisted token of a family; returns how many.
+async fn blacklist_family(
+    conn: &mut SqliteConnection,
+    family: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
+         SELECT o.\"id\", ? FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
+         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = ? \
+         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
+         ON CONFLICT (\"token_id\") DO NOTHING",
+    )
+    .bind(time::format(at))
+    .bind(family)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
+/// revocation; returns how many tokens.
+async fn revoke_user(conn: &mut SqliteConnection, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
+    let at = time::format(now);
+    let revoked = sqlx::query(
+        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
+         SELECT o.\"id\", ? FROM \"token_blacklist_outstandingtoken\" o WHERE o.\"user_id\" = ? \
+         AND o.\"expires_at\" > ? \
+         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
+         ON CONFLICT (\"token_id\") DO NOTHING",
+    )
+    .bind(&at)
+    .bind(user_id)
+    .bind(&at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE \"authbridge_user_state\" SET \"revoked_at\" = ?, \"updated_at\" = ? \
+         WHERE \"user_id\" = ?",
+    )
+    .bind(&at)
+    .bind(&at)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(revoked)
+}
+
+/// The recorded fingerprint and revocation time of a user.
+async fn user_state(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Option<(String, Option<DateTime<Utc>>)>> {
+    let row = sqlx::query(
+        "SELECT \"password_fp\", \"revoked_at\" FROM \"authbridge_user_state\" WHERE \"user_id\" = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let revoked_at = match row.try_get::<Option<String>, _>("revoked_at")? {
+        Some(text) => Some(time::parse(&text)?),
+        None => None,
+    };
+    Ok(Some((row.try_get("password_fp")?, revoked_at)))
 }
 
 #[async_trait]
@@ -224,5 +293,160 @@ impl TokenRepository for SqliteStore {
         }
         tx.commit().await?;
         Ok(deleted)
+    }
+
+    async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState> {
+        let mut conn = self.pool.acquire().await?;
+        let family: Option<String> = sqlx::query_scalar(
+            "SELECT \"family_id\" FROM \"authbridge_refresh_family\" WHERE \"jti\" = ?",
+        )
+        .bind(jti)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(family) = family else {
+            return Ok(if is_blacklisted(&mut conn, jti).await? {
+                FamilyState::Revoked
+            } else {
+                FamilyState::Live {
+                    family: jti.to_string(),
+                }
+            });
+        };
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 AS \"a\" FROM \"authbridge_refresh_family\" f INNER JOIN \
+             \"token_blacklist_outstandingtoken\" o ON (o.\"jti\" = f.\"jti\") WHERE f.\"family_id\" = ? \
+             AND f.\"expires_at\" > ? AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b \
+             WHERE b.\"token_id\" = o.\"id\") LIMIT 1",
+        )
+        .bind(&family)
+        .bind(time::format(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(match live {
+            Some(_) => FamilyState::Live { family },
+            None => FamilyState::Revoked,
+        })
+    }
+
+    async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let id = ensure_outstanding(&mut tx, token).await?;
+        let mut revoked = u64::from(blacklist_id(&mut tx, id, now).await?);
+        let family: Option<String> = sqlx::query_scalar(
+            "SELECT \"family_id\" FROM \"authbridge_refresh_family\" WHERE \"jti\" = ?",
+        )
+        .bind(&token.jti)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(family) = family {
+            revoked += blacklist_family(&mut tx, &family, now).await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn revoke_user(&self, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let revoked = revoke_user(&mut tx, user_id, now).await?;
+        // A user authbridge never saw gets a row, so the revocation time is kept.
+        sqlx::query(
+            "INSERT INTO \"authbridge_user_state\" (\"user_id\", \"password_fp\", \"revoked_at\", \
+             \"updated_at\") VALUES (?, '', ?, ?) ON CONFLICT (\"user_id\") DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(time::format(now))
+        .bind(time::format(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn check_password(
+        &self,
+        user_id: i64,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PasswordCheck> {
+        {
+            let mut conn = self.pool.acquire().await?;
+            if let Some((fp, revoked_at)) = user_state(&mut conn, user_id).await? {
+                if fp == fingerprint {
+                    return Ok(PasswordCheck::Unchanged { revoked_at });
+                }
+            }
+        }
+        let (_writer, mut tx) = self.begin_write().await?;
+        let check = match user_state(&mut tx, user_id).await? {
+            Some((fp, revoked_at)) if fp == fingerprint => PasswordCheck::Unchanged { revoked_at },
+            // Recorded by a "log out everywhere" before authbridge saw the password.
+            Some((fp, revoked_at)) if fp.is_empty() => {
+                sqlx::query(
+                    "UPDATE \"authbridge_user_state\" SET \"password_fp\" = ?, \"updated_at\" = ? \
+                     WHERE \"user_id\" = ?",
+                )
+                .bind(fingerprint)
+                .bind(time::format(now))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                PasswordCheck::Unchanged { revoked_at }
+            }
+            Some(_) => {
+                let revoked = revoke_user(&mut tx, user_id, now).await?;
+                sqlx::query(
+                    "UPDATE \"authbridge_user_state\" SET \"password_fp\" = ?, \"updated_at\" = ? \
+                     WHERE \"user_id\" = ?",
+                )
+                .bind(fingerprint)
+                .bind(time::format(now))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                PasswordCheck::Changed { revoked }
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO \"authbridge_user_state\" (\"user_id\", \"password_fp\", \
+                     \"revoked_at\", \"updated_at\") VALUES (?, ?, NULL, ?)",
+                )
+                .bind(user_id)
+                .bind(fingerprint)
+                .bind(time::format(now))
+                .execute(&mut *tx)
+                .await?;
+                PasswordCheck::Unchanged { revoked_at: None }
+            }
+        };
+        tx.commit().await?;
+        Ok(check)
+    }
+
+    async fn upgrade_password(&self, id: i64, old: &str, new: &str) -> Result<()> {
+        let model = self.model().await?;
+        let (_writer, mut tx) = self.begin_write().await?;
+        let updated = sqlx::query(&format!(
+            "{} AND \"password\" = ?",
+            model.set_password_sql()
+        ))
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            sqlx::query(
+                "UPDATE \"authbridge_user_state\" SET \"password_fp\" = ? \
+                 WHERE \"user_id\" = ? AND \"password_fp\" = ?",
+            )
+            .bind(password_fingerprint(new))
+            .bind(id)
+            .bind(password_fingerprint(old))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
