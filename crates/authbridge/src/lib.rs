@@ -15,5 +15,6 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod passwords;
+pub mod server;
 pub mod storage;
 pub mod tokens;

@@ -5,9 +5,11 @@
 
 pub mod browser;
 mod database;
+pub mod edge;
 pub mod simple_jwt;
 
 pub use browser::BrowserSettings;
+pub use edge::EdgeSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use simple_jwt::{Algorithm, SimpleJwt};
 
@@ -151,6 +153,8 @@ pub struct Settings {
     pub trusted_origins: Vec<String>,
     /// Browser clients: CORS (django-cors-headers' names) and cookie mode (dj-rest-auth's).
     pub browser: BrowserSettings,
+    /// The network edge: timeouts, connection cap, hosts, proxies, public origin, ops listener.
+    pub edge: EdgeSettings,
 }
 
 impl Default for Settings {
@@ -174,6 +178,7 @@ impl Default for Settings {
                 .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             trusted_origins: Vec::new(),
             browser: BrowserSettings::default(),
+            edge: EdgeSettings::default(),
         }
     }
 }
@@ -210,7 +215,9 @@ impl Settings {
 
     /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
     pub fn is_key(key: &str) -> bool {
-        Self::KEYS.contains(&key) || BrowserSettings::KEYS.contains(&key)
+        Self::KEYS.contains(&key)
+            || BrowserSettings::KEYS.contains(&key)
+            || EdgeSettings::KEYS.contains(&key)
     }
 
     /// Load the file (if any), then apply the environment.
@@ -260,6 +267,7 @@ impl Settings {
             .collect();
         settings.simple_jwt.validate()?;
         settings.browser.validate()?;
+        browser::validate_trusted_origins(&settings.trusted_origins)?;
         Ok(settings)
     }
 
@@ -312,6 +320,7 @@ impl Settings {
             }
             "AUTHBRIDGE_TRUSTED_ORIGINS" => self.trusted_origins = value.string_list(key)?,
             k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
+            k if EdgeSettings::KEYS.contains(&k) => self.edge.set(k, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(())

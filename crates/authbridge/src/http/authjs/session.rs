@@ -43,7 +43,7 @@ pub async fn exchange(
     session: AuthJsSession,
 ) -> Result<Response, ApiError> {
     if session.from_cookie {
-        csrf::check(&headers, &state.settings.trusted_origins)?;
+        csrf::check(&state.settings, &headers)?;
     }
     let pair = issue_pair(&state, &session.user).await?;
     Ok(json_response(
