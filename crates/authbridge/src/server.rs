@@ -46,9 +46,9 @@ use tower::ServiceExt;
 
 use crate::config::EdgeSettings;
 
-/// How long a connection may take to finish once asked to close (server shutdown, idle timeout)
-/// before it is dropped.
-const CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// How long an idle connection may take to close once asked (HTTP/2: GOAWAY, then the peer's
+/// acknowledgement of a PING) before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long the server waits for open connections at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
