@@ -204,9 +204,7 @@ impl Application {
 
     /// The operations listener's address (`AUTHBRIDGE_OPS_BIND`), when configured.
     pub fn ops_addr(&self) -> Option<SocketAddr> {
-        self.ops_listener
-            .as_ref()
-            .and_then(|l| l.local_addr().ok())
+        self.ops_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {

@@ -355,7 +355,9 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
 /// `408 Request Timeout`; on HTTP/1 the connection is closed after it (the rest of the body may
 /// still be on its way).
 fn request_timeout(http1: bool) -> Response<Body> {
-    let mut res = Response::new(Body::from(r#"{"detail":"Request body not received in time."}"#));
+    let mut res = Response::new(Body::from(
+        r#"{"detail":"Request body not received in time."}"#,
+    ));
     *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
     let h = res.headers_mut();
     h.insert(

@@ -126,13 +126,18 @@ fn full_match(pattern: &str) -> Result<Regex, regex::Error> {
 /// A pattern that django-cors-headers would match as a prefix only (no `$` or `\Z` at the end).
 fn unanchored_at_end(pattern: &str) -> bool {
     let p = pattern.trim_end();
-    !(p.ends_with('$') && !p.ends_with("\\$")) && !p.ends_with("\\Z") && !p.ends_with("\\z")
+    let anchored =
+        (p.ends_with('$') && !p.ends_with("\\$")) || p.ends_with("\\Z") || p.ends_with("\\z");
+    !anchored
 }
 
 /// `AUTHBRIDGE_TRUSTED_ORIGINS`: never `null` (sandboxed frames, `data:` pages and cross-origin
 /// redirects all send `Origin: null`, so trusting it trusts every site).
 pub fn validate_trusted_origins(origins: &[String]) -> Result<(), ConfigError> {
-    if origins.iter().any(|o| o.trim().eq_ignore_ascii_case("null")) {
+    if origins
+        .iter()
+        .any(|o| o.trim().eq_ignore_ascii_case("null"))
+    {
         return Err(invalid(
             "AUTHBRIDGE_TRUSTED_ORIGINS",
             "\"null\" cannot be trusted: sandboxed iframes, data: URLs and cross-origin redirects of \
@@ -585,7 +590,9 @@ mod tests {
         .expect_err("refused")
         .to_string();
         assert!(
-            err.contains("CORS_ALLOWED_ORIGINS") && err.contains("null") && err.contains("CORS_ALLOW_CREDENTIALS"),
+            err.contains("CORS_ALLOWED_ORIGINS")
+                && err.contains("null")
+                && err.contains("CORS_ALLOW_CREDENTIALS"),
             "{err}"
         );
         // Without credentials django-cors-headers' literal `null` stays allowed (no cookies ride).
@@ -599,9 +606,12 @@ mod tests {
         ])
         .expect("settings load");
         assert!(!b.cors_credentialed_origin("null"));
-        let err = Settings::load(None, env(&[("AUTHBRIDGE_TRUSTED_ORIGINS", "https://a.test, null")]))
-            .expect_err("refused")
-            .to_string();
+        let err = Settings::load(
+            None,
+            env(&[("AUTHBRIDGE_TRUSTED_ORIGINS", "https://a.test, null")]),
+        )
+        .expect_err("refused")
+        .to_string();
         assert!(err.contains("AUTHBRIDGE_TRUSTED_ORIGINS"), "{err}");
     }
 

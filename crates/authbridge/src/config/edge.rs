@@ -46,7 +46,9 @@ impl IpNet {
         let ip = canonical(ip);
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -63,9 +65,7 @@ impl IpNet {
 /// `::ffff:a.b.c.d` as `a.b.c.d`.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -94,7 +94,10 @@ pub struct EdgeSettings {
 impl Default for EdgeSettings {
     fn default() -> Self {
         Self {
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|s| s.to_string()).collect(),
+            allowed_hosts: DEFAULT_ALLOWED_HOSTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             trusted_proxies: Vec::new(),
             public_origin: None,
             ops_bind: None,
@@ -156,10 +159,9 @@ fn duration(key: &str, value: &RawValue) -> Result<Duration, ConfigError> {
             } else {
                 (s, 1.0)
             };
-            let n: f64 = num
-                .trim()
-                .parse()
-                .map_err(|_| invalid(key, format!("{s:?} is not a duration (e.g. 10, \"500ms\")")))?;
+            let n: f64 = num.trim().parse().map_err(|_| {
+                invalid(key, format!("{s:?} is not a duration (e.g. 10, \"500ms\")"))
+            })?;
             (n, unit)
         }
         RawValue::Toml(_) => return Err(invalid(key, "expected seconds or a duration string")),
@@ -193,8 +195,7 @@ pub fn split_domain_port(host: &str) -> Option<(String, String)> {
     } else {
         let (d, rest) = h.split_at(h.find(':').unwrap_or(h.len()));
         let ok = !d.is_empty()
-            && d
-                .bytes()
+            && d.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
         if !ok {
             return None;
@@ -206,7 +207,10 @@ pub fn split_domain_port(host: &str) -> Option<(String, String)> {
         Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p,
         _ => return None,
     };
-    Some((domain.strip_suffix('.').unwrap_or(domain).to_string(), port.to_string()))
+    Some((
+        domain.strip_suffix('.').unwrap_or(domain).to_string(),
+        port.to_string(),
+    ))
 }
 
 /// Django's `is_same_domain`: `.example.com` matches it and its subdomains, anything else is an
@@ -375,18 +379,46 @@ mod tests {
     fn allowed_hosts_like_django() {
         let e = load(&[]).expect("defaults");
         assert!(e.allowed_hosts_are_default());
-        for ok in ["localhost", "localhost:8080", "app.localhost", "127.0.0.1:1", "[::1]:80", "LOCALHOST."] {
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "app.localhost",
+            "127.0.0.1:1",
+            "[::1]:80",
+            "LOCALHOST.",
+        ] {
             assert!(e.host_allowed(ok), "{ok}");
         }
-        for bad in ["example.com", "127.0.0.2", "[::2]", "", "localhost:x", "a b", "evil.com#localhost"] {
+        for bad in [
+            "example.com",
+            "127.0.0.2",
+            "[::2]",
+            "",
+            "localhost:x",
+            "a b",
+            "evil.com#localhost",
+        ] {
             assert!(!e.host_allowed(bad), "{bad}");
         }
-        let e = load(&[("AUTHBRIDGE_ALLOWED_HOSTS", ".Example.com, auth.test, [2001:db8::1]")])
-            .expect("hosts");
-        for ok in ["example.com", "a.b.example.com:443", "auth.test", "[2001:db8::1]:8443"] {
+        let e = load(&[(
+            "AUTHBRIDGE_ALLOWED_HOSTS",
+            ".Example.com, auth.test, [2001:db8::1]",
+        )])
+        .expect("hosts");
+        for ok in [
+            "example.com",
+            "a.b.example.com:443",
+            "auth.test",
+            "[2001:db8::1]:8443",
+        ] {
             assert!(e.host_allowed(ok), "{ok}");
         }
-        for bad in ["badexample.com", "x.auth.test", "localhost", "example.com.evil.test"] {
+        for bad in [
+            "badexample.com",
+            "x.auth.test",
+            "localhost",
+            "example.com.evil.test",
+        ] {
             assert!(!e.host_allowed(bad), "{bad}");
         }
         let e = load(&[("AUTHBRIDGE_ALLOWED_HOSTS", "*")]).expect("hosts");
@@ -416,8 +448,11 @@ mod tests {
 
     #[test]
     fn public_url_is_an_origin() {
-        let e = load(&[("AUTHBRIDGE_PUBLIC_URL", "https://Auth.Example.com:443/base/")])
-            .expect("edge");
+        let e = load(&[(
+            "AUTHBRIDGE_PUBLIC_URL",
+            "https://Auth.Example.com:443/base/",
+        )])
+        .expect("edge");
         assert_eq!(e.public_origin.as_deref(), Some("https://auth.example.com"));
         let e = load(&[("AUTHBRIDGE_PUBLIC_URL", "http://auth.test:8080")]).expect("edge");
         assert_eq!(e.public_origin.as_deref(), Some("http://auth.test:8080"));

@@ -9,8 +9,8 @@ pub mod edge;
 pub mod simple_jwt;
 
 pub use browser::BrowserSettings;
-pub use edge::EdgeSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
+pub use edge::EdgeSettings;
 pub use simple_jwt::{Algorithm, SimpleJwt};
 
 use secrecy::SecretString;

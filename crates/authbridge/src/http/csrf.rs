@@ -61,8 +61,7 @@ pub fn check_with(
     // Django's CSRF check, not an absent one.
     let origin = get("origin");
     let own_origin = own_origin(&settings.edge, headers);
-    let origin_ok =
-        |o: &str| o != "null" && (own_origin.as_deref() == Some(o) || is_trusted(o));
+    let origin_ok = |o: &str| o != "null" && (own_origin.as_deref() == Some(o) || is_trusted(o));
     let refuse = |o: &str| {
         Err(ApiError::Forbidden(format!(
             "CSRF Failed: Origin checking failed - {o} does not match any trusted origins."
@@ -137,7 +136,11 @@ mod tests {
     fn public_url_is_the_own_origin() {
         let s = settings(&[("AUTHBRIDGE_PUBLIC_URL", "https://auth.example.com")]);
         let check = |pairs: &[(&'static str, &'static str)]| check(&s, &headers(pairs));
-        assert!(check(&[("origin", "https://auth.example.com"), ("host", "10.0.0.5:8080")]).is_ok());
+        assert!(check(&[
+            ("origin", "https://auth.example.com"),
+            ("host", "10.0.0.5:8080")
+        ])
+        .is_ok());
         // Host and X-Forwarded-* no longer make an origin "own".
         assert!(check(&[("origin", "http://evil.example"), ("host", "evil.example")]).is_err());
         assert!(check(&[

@@ -87,8 +87,9 @@ fn valid_request_id(v: &HeaderValue) -> bool {
     let b = v.as_bytes();
     !b.is_empty()
         && b.len() <= 128
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'='))
+        && b.iter().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'=')
+        })
 }
 
 fn method_label(m: &Method) -> &'static str {
@@ -290,14 +291,21 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let e = edge(&[("AUTHBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")]);
         // Untrusted peer: the header is ignored.
-        assert_eq!(client_ip(&e, ip("203.0.113.9"), &xff(&["1.2.3.4"])), ip("203.0.113.9"));
+        assert_eq!(
+            client_ip(&e, ip("203.0.113.9"), &xff(&["1.2.3.4"])),
+            ip("203.0.113.9")
+        );
         // Trusted peer: the rightmost untrusted hop; a spoofed left part is skipped.
         assert_eq!(
             client_ip(&e, ip("10.0.0.2"), &xff(&["6.6.6.6, 198.51.100.7"])),
             ip("198.51.100.7")
         );
         assert_eq!(
-            client_ip(&e, ip("10.0.0.2"), &xff(&["6.6.6.6", "198.51.100.7, 10.1.1.1"])),
+            client_ip(
+                &e,
+                ip("10.0.0.2"),
+                &xff(&["6.6.6.6", "198.51.100.7, 10.1.1.1"])
+            ),
             ip("198.51.100.7")
         );
         // Only proxies in the chain: the leftmost.
@@ -307,7 +315,10 @@ mod tests {
         );
         // No header, or garbage: the last trusted hop.
         assert_eq!(client_ip(&e, ip("10.0.0.2"), &xff(&[])), ip("10.0.0.2"));
-        assert_eq!(client_ip(&e, ip("10.0.0.2"), &xff(&["unknown"])), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(&e, ip("10.0.0.2"), &xff(&["unknown"])),
+            ip("10.0.0.2")
+        );
         assert_eq!(
             client_ip(&e, ip("10.0.0.2"), &xff(&["198.51.100.7:4711"])),
             ip("198.51.100.7")
@@ -328,7 +339,9 @@ mod tests {
         assert!(valid_request_id(&HeaderValue::from_static("abc-123_x.y")));
         assert!(!valid_request_id(&HeaderValue::from_static("")));
         assert!(!valid_request_id(&HeaderValue::from_static("a b")));
-        assert!(!valid_request_id(&HeaderValue::from_str(&"a".repeat(129)).expect("v")));
+        assert!(!valid_request_id(
+            &HeaderValue::from_str(&"a".repeat(129)).expect("v")
+        ));
         assert_eq!(logged_path("/api/"), "/api/");
         assert_eq!(logged_path(&"/a".repeat(500)).len(), MAX_LOGGED_PATH);
     }

@@ -43,7 +43,9 @@ pub fn install_recorder() -> Option<&'static PrometheusHandle> {
             match metrics::set_global_recorder(recorder) {
                 Ok(()) => Some(handle),
                 Err(_) => {
-                    tracing::warn!("metrics: another recorder is installed; /metrics is unavailable");
+                    tracing::warn!(
+                        "metrics: another recorder is installed; /metrics is unavailable"
+                    );
                     None
                 }
             }

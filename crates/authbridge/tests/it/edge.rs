@@ -143,7 +143,10 @@ async fn idle_keep_alive_connections_are_closed() {
     let (_, closed) = read_until_closed(&mut stream, Duration::from_secs(3)).await;
     let elapsed = started.elapsed();
     assert!(closed, "idle connection still open after 3 s");
-    assert!(elapsed < Duration::from_millis(1500), "closed after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "closed after {elapsed:?}"
+    );
 
     // An HTTP/2 connection that never sends a request (preface and SETTINGS only) is closed too
     // (GOAWAY first; this client never acknowledges the PING, so after a 1 s grace).
@@ -154,7 +157,10 @@ async fn idle_keep_alive_connections_are_closed() {
     let started = Instant::now();
     let (_, closed) = read_until_closed(&mut h2, Duration::from_secs(4)).await;
     let elapsed = started.elapsed();
-    assert!(closed && elapsed < Duration::from_millis(2500), "{elapsed:?}");
+    assert!(
+        closed && elapsed < Duration::from_millis(2500),
+        "{elapsed:?}"
+    );
 }
 
 #[tokio::test]
@@ -235,7 +241,10 @@ async fn a_trickled_body_is_cut_with_408() {
     let elapsed = started.elapsed();
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     assert!(closed, "connection left open after the 408");
     assert!(
         elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(2500),
@@ -254,7 +263,12 @@ async fn disallowed_hosts_get_djangos_400() {
         let app = TestApp::spawn(backend, &[]).await;
         let port = app.addr.port();
         // The default: the local host only (Django's DEBUG default), any port.
-        for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "localhost".into(), "[::1]:1".into()] {
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            "localhost".into(),
+            "[::1]:1".into(),
+        ] {
             let res = app
                 .client
                 .get(app.url("/api/token/"))
@@ -264,7 +278,13 @@ async fn disallowed_hosts_get_djangos_400() {
                 .expect("request");
             assert_eq!(res.status(), 405, "{host}");
         }
-        for host in ["evil.example", "auth.example.com:443", "127.0.0.2", "a b", ""] {
+        for host in [
+            "evil.example",
+            "auth.example.com:443",
+            "127.0.0.2",
+            "a b",
+            "",
+        ] {
             let res = app
                 .client
                 .post(app.url("/api/token/"))
@@ -274,7 +294,9 @@ async fn disallowed_hosts_get_djangos_400() {
                 .await
                 .expect("request");
             assert_eq!(
-                res.headers().get("content-type").and_then(|v| v.to_str().ok()),
+                res.headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
                 Some("text/html; charset=utf-8")
             );
             assert!(res.headers().contains_key("x-request-id"));
@@ -406,7 +428,9 @@ async fn csrf_own_origin_comes_from_configuration_not_from_the_request() {
         (status, body),
         (
             403,
-            format!(r#"{{"detail":"CSRF Failed: Origin checking failed - {own_http} does not match any trusted origins."}}"#)
+            format!(
+                r#"{{"detail":"CSRF Failed: Origin checking failed - {own_http} does not match any trusted origins."}}"#
+            )
         )
     );
 }
@@ -431,7 +455,10 @@ async fn null_origin_with_credentials_is_a_configuration_error() {
     )
     .expect_err("refused")
     .to_string();
-    assert!(err.contains("CORS_ALLOWED_ORIGINS") && err.contains("null"), "{err}");
+    assert!(
+        err.contains("CORS_ALLOWED_ORIGINS") && err.contains("null"),
+        "{err}"
+    );
     let err = Settings::load(None, env(&[("AUTHBRIDGE_TRUSTED_ORIGINS", "null")]))
         .expect_err("refused")
         .to_string();
@@ -507,10 +534,15 @@ async fn readyz_and_metrics_on_the_ops_listener() {
         .is_some_and(|v| v.starts_with("text/plain; version=0.0.4")));
     let text = res.text().await.expect("text");
     assert!(
-        text.contains(r#"authbridge_http_requests_total{route="/api/token/",method="POST",status="401"}"#),
+        text.contains(
+            r#"authbridge_http_requests_total{route="/api/token/",method="POST",status="401"}"#
+        ),
         "{text}"
     );
-    assert!(text.contains("authbridge_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("authbridge_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("authbridge_open_connections"), "{text}");
     let res = client
         .get(format!("http://{ops}/readyz"))
@@ -522,19 +554,36 @@ async fn readyz_and_metrics_on_the_ops_listener() {
     // The database gone (PostgreSQL dropped under the server): /readyz says so.
     if backends().contains(&"postgres") {
         let app = TestApp::spawn("postgres", &[]).await;
-        let res = app.client.get(app.url("/readyz")).send().await.expect("readyz");
+        let res = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz");
         assert_eq!(res.status(), 200);
         let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-        let name = url::Url::parse(&app.db.url).expect("url").path().trim_start_matches('/').to_string();
+        let name = url::Url::parse(&app.db.url)
+            .expect("url")
+            .path()
+            .trim_start_matches('/')
+            .to_string();
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&server).await.expect("connect");
         sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
             .execute(&mut conn)
             .await
             .expect("drop");
-        let res = app.client.get(app.url("/readyz")).send().await.expect("readyz");
+        let res = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz");
         let (status, body) = status_body(res).await;
-        assert_eq!((status, body.as_str()), (503, r#"{"status":"database unavailable"}"#));
+        assert_eq!(
+            (status, body.as_str()),
+            (503, r#"{"status":"database unavailable"}"#)
+        );
     }
 }
 
@@ -625,7 +674,9 @@ async fn logs_have_request_lines_and_never_secrets() {
         .expect("login");
     assert_eq!(res.status(), 200);
     assert_eq!(
-        res.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
         Some("req-login-1")
     );
     let refresh_cookie = res
@@ -688,7 +739,10 @@ async fn logs_have_request_lines_and_never_secrets() {
         ("refresh token", refresh.clone()),
         ("access token", access.clone()),
         ("refresh cookie", refresh_cookie),
-        ("rotated access", rotated["access"].as_str().unwrap_or("").to_string()),
+        (
+            "rotated access",
+            rotated["access"].as_str().unwrap_or("").to_string(),
+        ),
         ("session cookie", session),
         ("signing key", SECRET.to_string()),
         ("Auth.js secret", auth_secret.to_string()),
@@ -697,9 +751,15 @@ async fn logs_have_request_lines_and_never_secrets() {
     for (what, secret) in &secrets {
         assert!(!secret.is_empty(), "{what}");
         // Any 16-character piece of a secret would do: look for the longest distinctive parts.
-        assert!(!log.contains(secret.as_str()), "{what} found in the log:\n{log}");
+        assert!(
+            !log.contains(secret.as_str()),
+            "{what} found in the log:\n{log}"
+        );
         let tail = &secret[secret.len().saturating_sub(16)..];
-        assert!(!log.contains(tail), "part of the {what} found in the log:\n{log}");
+        assert!(
+            !log.contains(tail),
+            "part of the {what} found in the log:\n{log}"
+        );
     }
     let lines: Vec<&str> = log
         .lines()
