@@ -49,6 +49,8 @@ use crate::config::EdgeSettings;
 /// How long an idle connection may take to close once asked (HTTP/2: GOAWAY, then the peer's
 /// acknowledgement of a PING) before it is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// At most one "connection cap reached" warning per interval.
+const CAP_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 /// How long the server waits for open connections at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -111,15 +113,20 @@ pub async fn serve(
     let mut shutdown = std::pin::pin!(shutdown);
     let local = listener.local_addr().ok();
     let mut saturated = false;
+    let mut last_warning: Option<Instant> = None;
     loop {
         if permits.available_permits() == 0 && !saturated {
             saturated = true;
             metrics::counter!("authbridge_connection_cap_reached_total").increment(1);
-            tracing::warn!(
-                listener = ?local,
-                max_connections = limits.max_connections,
-                "connection cap reached: new connections wait in the listen backlog"
-            );
+            // Said at most once a minute: under a flood the cap is reached again at every slot.
+            if last_warning.is_none_or(|t| t.elapsed() >= CAP_WARNING_INTERVAL) {
+                last_warning = Some(Instant::now());
+                tracing::warn!(
+                    listener = ?local,
+                    max_connections = limits.max_connections,
+                    "connection cap reached: new connections wait in the listen backlog"
+                );
+            }
         }
         let permit = tokio::select! {
             permit = permits.clone().acquire_owned() => match permit {
