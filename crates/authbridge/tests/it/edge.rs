@@ -802,3 +802,48 @@ async fn logs_have_request_lines_and_never_secrets() {
         .unwrap_or_else(|| panic!("no request line:\n{log}"));
     assert!(line.contains("client=203.0.113.7"), "{line}");
 }
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_requests_and_closes_idle_connections() {
+    let db = TestDb::new("sqlite").await;
+    let s = settings(&db.url, &[("AUTHBRIDGE_IDLE_TIMEOUT", "30")]);
+    let app = Application::build(s).await.expect("starts");
+    let addr = app.local_addr().expect("addr");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stop_rx.await;
+    }));
+    // An idle keep-alive connection and one with a request half sent.
+    let mut idle = TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(get(addr, "/healthz").as_bytes())
+        .await
+        .expect("write");
+    assert!(read_response(&mut idle, Duration::from_secs(2))
+        .await
+        .is_some());
+    let mut busy = TcpStream::connect(addr).await.expect("connect");
+    let body = r#"{"username":"a","password":"b"}"#;
+    let head = format!(
+        "POST /api/token/ HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    busy.write_all(head.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    stop_tx.send(()).expect("stop");
+    // The request in progress is still answered, then its connection closes.
+    busy.write_all(body.as_bytes()).await.expect("write");
+    let res = read_response(&mut busy, Duration::from_secs(3))
+        .await
+        .expect("answered during shutdown");
+    assert!(res.starts_with("HTTP/1.1 401"), "{res}");
+    let (_, closed) = read_until_closed(&mut idle, Duration::from_secs(3)).await;
+    assert!(closed, "idle connection kept open at shutdown");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stopped")
+        .expect("task")
+        .expect("serve");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(TcpStream::connect(addr).await.is_err(), "still listening");
+}
