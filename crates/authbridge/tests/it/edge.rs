@@ -514,6 +514,13 @@ async fn readyz_and_metrics_on_the_ops_listener() {
         .await
         .expect("login");
     assert_eq!(res.status(), 401);
+    let res = client
+        .get(format!("http://{addr}/api/me/"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .expect("bad host");
+    assert_eq!(res.status(), 400);
     // Not on the public listener.
     let res = client
         .get(format!("http://{addr}/metrics"))
@@ -544,6 +551,10 @@ async fn readyz_and_metrics_on_the_ops_listener() {
         "{text}"
     );
     assert!(text.contains("authbridge_open_connections"), "{text}");
+    assert!(
+        text.contains(r#"authbridge_security_events_total{event="disallowed_host"}"#),
+        "{text}"
+    );
     let res = client
         .get(format!("http://{ops}/readyz"))
         .send()
@@ -732,6 +743,15 @@ async fn logs_have_request_lines_and_never_secrets() {
         .await
         .expect("session");
     assert!(res.status().is_success() || res.status().is_client_error());
+    // A security event (a request for a host not allowed): shown by the default filter.
+    let res = client
+        .get(url("/api/me/"))
+        .header("host", "evil.example")
+        .bearer_auth(&access)
+        .send()
+        .await
+        .expect("bad host");
+    assert_eq!(res.status(), 400);
     let log = stop_and_read_stderr(child);
 
     let secrets = [
@@ -765,7 +785,13 @@ async fn logs_have_request_lines_and_never_secrets() {
         .lines()
         .filter(|l| l.contains("authbridge::access"))
         .collect();
-    assert_eq!(lines.len(), 4, "one request line per request:\n{log}");
+    assert_eq!(lines.len(), 5, "one request line per request:\n{log}");
+    assert!(
+        log.lines().any(|l| l.contains("authbridge::audit")
+            && l.contains("disallowed_host")
+            && l.contains("request_id=")),
+        "no audit line at the default level:\n{log}"
+    );
     let login = lines[0];
     for part in [
         "method=POST",
