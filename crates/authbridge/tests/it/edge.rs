@@ -873,3 +873,118 @@ async fn graceful_shutdown_finishes_requests_and_closes_idle_connections() {
     assert!(started.elapsed() < Duration::from_secs(4));
     assert!(TcpStream::connect(addr).await.is_err(), "still listening");
 }
+
+/// One HTTP/2 frame: length, type, flags, stream id, payload.
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Read frames until `want` returns true for one (or `limit` passes).
+async fn h2_read_until(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limit: Duration,
+    mut want: impl FnMut(u8, u8, u32, &[u8]) -> bool,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        while buf.len() >= 9 {
+            let len =
+                (usize::from(buf[0]) << 16) | (usize::from(buf[1]) << 8) | usize::from(buf[2]);
+            if buf.len() < 9 + len {
+                break;
+            }
+            let (kind, flags) = (buf[3], buf[4]);
+            let id = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
+            let payload = buf[9..9 + len].to_vec();
+            buf.drain(..9 + len);
+            if want(kind, flags, id, &payload) {
+                return true;
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn http2_streams_are_bounded() {
+    let app = TestApp::spawn(
+        "sqlite",
+        &[
+            ("AUTHBRIDGE_HTTP2_MAX_STREAMS", "2"),
+            ("AUTHBRIDGE_BODY_READ_TIMEOUT", "10"),
+        ],
+    )
+    .await;
+    let mut s = TcpStream::connect(app.addr).await.expect("connect");
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .expect("preface");
+    s.write_all(&h2_frame(4, 0, 0, &[]))
+        .await
+        .expect("settings");
+    let mut buf = Vec::new();
+    let mut max_streams = None;
+    let got_settings = h2_read_until(
+        &mut s,
+        &mut buf,
+        Duration::from_secs(2),
+        |kind, flags, _, p| {
+            if kind == 4 && flags & 1 == 0 {
+                for setting in p.chunks(6) {
+                    if setting.len() == 6 && u16::from_be_bytes([setting[0], setting[1]]) == 3 {
+                        max_streams = Some(u32::from_be_bytes([
+                            setting[2], setting[3], setting[4], setting[5],
+                        ]));
+                    }
+                }
+                return true;
+            }
+            false
+        },
+    )
+    .await;
+    assert!(got_settings, "no SETTINGS from the server");
+    assert_eq!(max_streams, Some(2), "SETTINGS_MAX_CONCURRENT_STREAMS");
+    s.write_all(&h2_frame(4, 1, 0, &[]))
+        .await
+        .expect("settings ack");
+    // Give the server the ACK before opening streams (the limit applies once acknowledged).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // HPACK: :method POST, :scheme http (static), :path /api/token/ and content-type literals,
+    // END_HEADERS without END_STREAM: each request waits for a body that never comes.
+    let mut block = vec![0x83, 0x86, 0x44, 11];
+    block.extend_from_slice(b"/api/token/");
+    block.extend_from_slice(&[0x5f, 16]);
+    block.extend_from_slice(b"application/json");
+    for id in [1u32, 3, 5] {
+        s.write_all(&h2_frame(1, 0x4, id, &block))
+            .await
+            .expect("headers");
+    }
+    // The third stream is over the limit: reset with REFUSED_STREAM (or PROTOCOL_ERROR).
+    let mut reset = None;
+    let refused = h2_read_until(
+        &mut s,
+        &mut buf,
+        Duration::from_secs(3),
+        |kind, _, id, p| {
+            if kind == 3 && id == 5 && p.len() == 4 {
+                reset = Some(u32::from_be_bytes([p[0], p[1], p[2], p[3]]));
+                return true;
+            }
+            false
+        },
+    )
+    .await;
+    assert!(refused, "the stream over the limit was accepted");
+    assert!(matches!(reset, Some(7) | Some(1)), "{reset:?}");
+}
