@@ -12,6 +12,7 @@ use crate::clock::{DynClock, SystemClock};
 use crate::config::Settings;
 use crate::http::{self, AppState, Inner};
 use crate::passwords::PasswordService;
+use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
 
@@ -171,6 +172,7 @@ pub async fn build_state(
 
 pub struct Application {
     listener: TcpListener,
+    ops_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -179,28 +181,87 @@ impl Application {
         ensure_secret_key(&mut settings)?;
         let store = open_store(&settings).await?;
         let addr = settings.bind;
+        let ops_addr = settings.edge.ops_bind;
+        warn_about_edge_settings(&settings);
+        // Security events are counted from the start, whether or not anyone scrapes them.
+        http::ops::install_recorder();
         let state = build_state(settings, store, Arc::new(SystemClock)).await?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        Ok(Self { listener, state })
+        let ops_listener = match ops_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            listener,
+            ops_listener,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
+    /// The operations listener's address (`AUTHBRIDGE_OPS_BIND`), when configured.
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
+    /// Serve until `shutdown` resolves, then let open connections finish (see `crate::server`).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = http::router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let limits = server::Limits::from(&self.state.settings.edge);
+        let public = http::router(self.state.clone());
+        let Some(ops_listener) = self.ops_listener else {
+            return server::serve(self.listener, public, limits, shutdown).await;
+        };
+        let ops = http::ops_router(self.state);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let signal = tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let result = tokio::try_join!(
+            server::serve(self.listener, public, limits, stopped(stop_rx.clone())),
+            server::serve(ops_listener, ops, limits, stopped(stop_rx)),
+        );
+        signal.abort();
+        result.map(|_| ())
+    }
+}
+
+/// Settings that are safe but probably not what a deployment wants, said once at startup.
+fn warn_about_edge_settings(settings: &Settings) {
+    let edge = &settings.edge;
+    if !settings.bind.ip().is_loopback() && edge.allowed_hosts_are_default() {
+        tracing::warn!(
+            bind = %settings.bind,
+            "AUTHBRIDGE_ALLOWED_HOSTS is not set: only localhost, 127.0.0.1 and [::1] are \
+             answered, every other Host gets 400. Set it to the host names clients use"
+        );
+    }
+    if edge.allowed_hosts.iter().any(|h| h == "*") {
+        tracing::warn!("AUTHBRIDGE_ALLOWED_HOSTS contains \"*\": the Host header is not checked");
+    }
+    if edge.public_origin.is_none() && settings.browser.cookie_mode() {
+        tracing::warn!(
+            "cookie mode without AUTHBRIDGE_PUBLIC_URL: the CSRF check takes authbridge's own \
+             origin from the request's Host; set AUTHBRIDGE_PUBLIC_URL to the URL browsers use"
+        );
     }
 }

@@ -16,5 +16,6 @@ pub mod config;
 pub mod http;
 pub mod limits;
 pub mod passwords;
+pub mod server;
 pub mod storage;
 pub mod tokens;

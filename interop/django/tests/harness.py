@@ -140,7 +140,9 @@ class Resp:
 
 # Set by whichever HTTP server carries the response, not by the application.
 TRANSPORT_HEADERS = frozenset(
-    {"date", "server", "connection", "keep-alive", "transfer-encoding", "content-length"}
+    {"date", "server", "connection", "keep-alive", "transfer-encoding", "content-length",
+     # authbridge's edge echoes or generates a request id, as a proxy in front of Django would.
+     "x-request-id"}
 )
 
 

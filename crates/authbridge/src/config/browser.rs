@@ -38,8 +38,9 @@ impl SameSite {
 pub struct BrowserSettings {
     /// `CORS_ALLOWED_ORIGINS`: `scheme://host[:port]` (or the special `null` / `file://`).
     pub cors_allowed_origins: Vec<String>,
-    /// `CORS_ALLOWED_ORIGIN_REGEXES`, compiled as Python's `re.match` uses them (anchored at the
-    /// start only: end a pattern with `$` to anchor it at the end too).
+    /// `CORS_ALLOWED_ORIGIN_REGEXES`, matched against the whole origin (anchored at both ends;
+    /// django-cors-headers' `re.match` anchors only the start, so a pattern without `$` there
+    /// also allows `https://app.example.com.evil.test`). A pattern without `$` is warned about.
     pub cors_allowed_origin_regexes: Vec<Regex>,
     pub cors_allow_all_origins: bool,
     pub cors_allow_credentials: bool,
@@ -115,6 +116,35 @@ impl Default for BrowserSettings {
 /// Compile a Python pattern for `re.match` semantics: anchored at the start, not at the end.
 fn python_match(pattern: &str) -> Result<Regex, regex::Error> {
     Regex::new(&format!("^(?:{pattern})"))
+}
+
+/// Compile an origin pattern to match the whole origin (`re.fullmatch`).
+fn full_match(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!("^(?:{pattern})$"))
+}
+
+/// A pattern that django-cors-headers would match as a prefix only (no `$` or `\Z` at the end).
+fn unanchored_at_end(pattern: &str) -> bool {
+    let p = pattern.trim_end();
+    let anchored =
+        (p.ends_with('$') && !p.ends_with("\\$")) || p.ends_with("\\Z") || p.ends_with("\\z");
+    !anchored
+}
+
+/// `AUTHBRIDGE_TRUSTED_ORIGINS`: never `null` (sandboxed frames, `data:` pages and cross-origin
+/// redirects all send `Origin: null`, so trusting it trusts every site).
+pub fn validate_trusted_origins(origins: &[String]) -> Result<(), ConfigError> {
+    if origins
+        .iter()
+        .any(|o| o.trim().eq_ignore_ascii_case("null"))
+    {
+        return Err(invalid(
+            "AUTHBRIDGE_TRUSTED_ORIGINS",
+            "\"null\" cannot be trusted: sandboxed iframes, data: URLs and cross-origin redirects of \
+             any website send Origin: null",
+        ));
+    }
+    Ok(())
 }
 
 fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
@@ -235,13 +265,23 @@ impl BrowserSettings {
                 self.cors_allowed_origins = list;
             }
             "CORS_ALLOWED_ORIGIN_REGEXES" => {
-                self.cors_allowed_origin_regexes = pattern_list(key, value)?
+                let patterns = pattern_list(key, value)?;
+                self.cors_allowed_origin_regexes = patterns
                     .iter()
                     .map(|p| {
-                        python_match(p)
+                        full_match(p)
                             .map_err(|e| invalid(key, format!("{p:?} is not a valid regex: {e}")))
                     })
                     .collect::<Result<_, _>>()?;
+                for p in patterns.iter().filter(|p| unanchored_at_end(p)) {
+                    tracing::warn!(
+                        pattern = %p,
+                        "CORS_ALLOWED_ORIGIN_REGEXES: the pattern does not end with $; authbridge \
+                         matches it against the whole origin, but django-cors-headers matches only \
+                         its start (so there it would also allow e.g. <origin>.evil.example). \
+                         End it with $ to mean the same thing in both"
+                    );
+                }
             }
             "CORS_ALLOW_ALL_ORIGINS" => self.cors_allow_all_origins = value.boolean(key)?,
             "CORS_ALLOW_CREDENTIALS" => self.cors_allow_credentials = value.boolean(key)?,
@@ -303,6 +343,14 @@ impl BrowserSettings {
 
     /// Cross-field checks once every source is applied.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.cors_allow_credentials && self.cors_allowed_origins.iter().any(|o| o == "null") {
+            return Err(invalid(
+                "CORS_ALLOWED_ORIGINS",
+                "\"null\" cannot be combined with CORS_ALLOW_CREDENTIALS: sandboxed iframes, data: \
+                 URLs and cross-origin redirects of any website send Origin: null, so every site \
+                 could make credentialed requests and read the answers",
+            ));
+        }
         if self.cors_allow_all_origins && self.cors_allow_credentials {
             return Err(invalid(
                 "CORS_ALLOW_ALL_ORIGINS",
@@ -383,8 +431,9 @@ impl BrowserSettings {
 
     /// Origins that may send credentialed cross-origin requests and read the answers: they are
     /// also trusted by the cookie-mode CSRF check.
+    /// `null` never is (refused with credentials at load time, and excluded here as well).
     pub fn cors_credentialed_origin(&self, origin: &str) -> bool {
-        self.cors_allow_credentials && self.cors_origin_listed(origin)
+        self.cors_allow_credentials && origin != "null" && self.cors_origin_listed(origin)
     }
 
     /// Cookie mode is on (some token travels in a cookie).
@@ -515,17 +564,55 @@ mod tests {
     }
 
     #[test]
-    fn regexes_anchor_like_re_match() {
+    fn origin_regexes_match_the_whole_origin() {
         let b = load(&[("CORS_ALLOWED_ORIGIN_REGEXES", r"https://\w+\.example\.com")])
             .expect("settings load");
         assert!(b.cors_origin_listed("https://a.example.com"));
-        // re.match anchors at the start only, as in django-cors-headers.
-        assert!(b.cors_origin_listed("https://a.example.com.evil.test"));
+        // django-cors-headers' re.match would accept this one (start-anchored only); authbridge
+        // matches the whole origin.
+        assert!(!b.cors_origin_listed("https://a.example.com.evil.test"));
         assert!(!b.cors_origin_listed("http://x/https://a.example.com"));
+        assert!(unanchored_at_end(r"https://\w+\.example\.com"));
+        assert!(!unanchored_at_end(r"^https://\w+\.example\.com$"));
+        assert!(unanchored_at_end(r"https://example\.com\$"));
         assert!(load(&[("CORS_ALLOWED_ORIGIN_REGEXES", "(unclosed")]).is_err());
         let b = load(&[("CORS_URLS_REGEX", r"^/api/")]).expect("settings load");
         assert!(b.cors_applies_to("/api/token/"));
         assert!(!b.cors_applies_to("/health"));
+    }
+
+    #[test]
+    fn null_origin_is_never_trusted_with_credentials() {
+        let err = load(&[
+            ("CORS_ALLOWED_ORIGINS", "https://app.example.com, null"),
+            ("CORS_ALLOW_CREDENTIALS", "true"),
+        ])
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            err.contains("CORS_ALLOWED_ORIGINS")
+                && err.contains("null")
+                && err.contains("CORS_ALLOW_CREDENTIALS"),
+            "{err}"
+        );
+        // Without credentials django-cors-headers' literal `null` stays allowed (no cookies ride).
+        let b = load(&[("CORS_ALLOWED_ORIGINS", "null")]).expect("settings load");
+        assert!(b.cors_origin_listed("null"));
+        assert!(!b.cors_credentialed_origin("null"));
+        // A regex that happens to match "null" does not make it a credentialed origin either.
+        let b = load(&[
+            ("CORS_ALLOWED_ORIGIN_REGEXES", "n.*"),
+            ("CORS_ALLOW_CREDENTIALS", "true"),
+        ])
+        .expect("settings load");
+        assert!(!b.cors_credentialed_origin("null"));
+        let err = Settings::load(
+            None,
+            env(&[("AUTHBRIDGE_TRUSTED_ORIGINS", "https://a.test, null")]),
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(err.contains("AUTHBRIDGE_TRUSTED_ORIGINS"), "{err}");
     }
 
     #[test]

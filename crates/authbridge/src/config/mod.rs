@@ -5,11 +5,13 @@
 
 pub mod browser;
 mod database;
+pub mod edge;
 mod login;
 pub mod simple_jwt;
 
 pub use browser::BrowserSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
+pub use edge::EdgeSettings;
 pub use login::{LoginSettings, ThrottleBackend};
 pub use simple_jwt::{Algorithm, SimpleJwt};
 
@@ -161,6 +163,8 @@ pub struct Settings {
     /// Claims of an Auth.js session that may hold the authbridge refresh token tying the session
     /// to a Django user (dotted paths reach into objects: `tokens.refresh`), tried in order.
     pub authjs_refresh_claims: Vec<String>,
+    /// The network edge: timeouts, connection cap, hosts, proxies, public origin, ops listener.
+    pub edge: EdgeSettings,
 }
 
 impl Default for Settings {
@@ -187,6 +191,7 @@ impl Default for Settings {
             login: LoginSettings::default(),
             email_linking_providers: Vec::new(),
             authjs_refresh_claims: vec!["refreshToken".into(), "refresh_token".into()],
+            edge: EdgeSettings::default(),
         }
     }
 }
@@ -228,6 +233,7 @@ impl Settings {
         Self::KEYS.contains(&key)
             || BrowserSettings::KEYS.contains(&key)
             || LoginSettings::KEYS.contains(&key)
+            || EdgeSettings::KEYS.contains(&key)
     }
 
     /// Load the file (if any), then apply the environment.
@@ -278,6 +284,7 @@ impl Settings {
         settings.simple_jwt.validate()?;
         settings.browser.validate()?;
         settings.login.validate()?;
+        browser::validate_trusted_origins(&settings.trusted_origins)?;
         Ok(settings)
     }
 
@@ -341,6 +348,7 @@ impl Settings {
             }
             k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
             k if LoginSettings::KEYS.contains(&k) => self.login.set(k, value)?,
+            k if EdgeSettings::KEYS.contains(&k) => self.edge.set(k, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(())

@@ -6,9 +6,9 @@
 //! CSRF: a cookie is ambient authority, so in cookie mode
 //! - refresh and blacklist requests (before the token is touched), and obtain before its answer
 //!   sets the cookies, pass the Origin / Sec-Fetch-Site check (`http::csrf`): browsers label
-//!   cross-site requests, and only authbridge's own origin, `AUTHBRIDGE_TRUSTED_ORIGINS` and the
-//!   origins CORS allows with credentials are accepted (a request with neither header is not from
-//!   a browser and carries no victim's cookie);
+//!   cross-site requests, and only authbridge's own origin (`AUTHBRIDGE_PUBLIC_URL` when set),
+//!   `AUTHBRIDGE_TRUSTED_ORIGINS` and the origins CORS allows with credentials are accepted, never
+//!   `null` (a request with neither header is not from a browser and carries no victim's cookie);
 //! - with `JWT_AUTH_COOKIE_USE_CSRF`, a request that reads the refresh cookie must also echo the
 //!   `csrftoken` cookie in an `X-CSRFToken` header (Django's double-submit token, in Django's own
 //!   format, so a Django on the same host and authbridge accept each other's). The token is set as
@@ -198,7 +198,7 @@ fn respond_with_tokens(
 /// The Origin / Sec-Fetch-Site check with cookie mode's trusted origins.
 fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let settings = &state.settings;
-    csrf::check_with(headers, |origin| {
+    csrf::check_with(settings, headers, |origin| {
         settings.trusted_origins.iter().any(|t| t == origin)
             || settings.browser.cors_credentialed_origin(origin)
     })

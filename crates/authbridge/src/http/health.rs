@@ -1,4 +1,7 @@
-//! `GET /healthz`: 200 once the server serves and its database answers.
+//! `GET /healthz`: 200 once the server serves and its database answers (kept as it always was);
+//! `GET /readyz`: the readiness probe, 200 when the database answers, 503 otherwise. Both are
+//! served on the public listener (exempt from the host check: probes come by IP address) and on
+//! the operations listener when there is one.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,10 +13,12 @@ use serde_json::json;
 use super::{json_response, AppState};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+    Router::new()
+        .route("/healthz", get(database_check))
+        .route("/readyz", get(database_check))
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
+async fn database_check(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => json_response(StatusCode::OK, &json!({"status": "ok"})),
         Err(e) => {

@@ -8,11 +8,13 @@ pub mod client_ip;
 pub mod cookie_mode;
 pub mod cors;
 pub mod csrf;
+pub mod edge;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
 mod health;
 mod me;
+pub mod ops;
 mod pyjson;
 pub mod token_api;
 
@@ -88,12 +90,19 @@ const SLASH_ROUTES: &[&str] = &[
 ];
 
 /// The whole application. Layers run outside-in in the order listed below the routes:
-/// 1. `TraceLayer` first, so every request (even one refused later) is logged with its status;
+/// 1. the edge middleware (`edge::edge`) first, so every request (even one refused later, by the
+///    host check included) gets its client address, request id, request line and metrics, and
+///    `X-Forwarded-*` from untrusted peers are gone before anything reads them;
 /// 2. security headers Django's middleware adds, applied to every response including errors;
 /// 3. CORS (`cors::CorsLayer`, only when an origin is allowed), outside everything that can answer
-///    (handlers, the fallback, DRF's 405s, extractor errors) so every one of those responses gets
-///    its CORS headers and `Vary`, while a preflight is answered before any handler runs;
-/// 4. the body limit, so an oversized body is refused before any handler buffers it.
+///    (the host check, handlers, the fallback, DRF's 405s, extractor errors) so every one of those
+///    responses gets its CORS headers and `Vary`, while a preflight is answered before any handler
+///    runs (django-cors-headers sits before `CommonMiddleware` the same way);
+/// 4. the host check (`edge::host_check`, Django's `ALLOWED_HOSTS`, run by `CommonMiddleware`):
+///    a request for another host gets Django's 400 before any handler;
+/// 5. the body limit, so an oversized body is refused before any handler buffers it.
+///
+/// `/metrics` is not here: it is served on the operations listener only (`ops_router`).
 pub fn router(state: AppState) -> Router {
     let cors = cors::CorsLayer::from_settings(&state.settings.browser);
     Router::new()
@@ -102,8 +111,12 @@ pub fn router(state: AppState) -> Router {
         .merge(me::routes())
         .merge(authjs::routes())
         .fallback(fallback)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::host_check,
+        ))
         .layer(tower::util::option_layer(cors))
         .layer(axum::middleware::map_response(frame_options))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -118,7 +131,24 @@ pub fn router(state: AppState) -> Router {
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            (state, edge::Listener::Public),
+            edge::edge,
+        ))
+}
+
+/// The operations listener (`AUTHBRIDGE_OPS_BIND`): `/healthz`, `/readyz` and `/metrics`, with
+/// the edge middleware (request lines at `debug`) and no host check.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(ops::routes())
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            (state, edge::Listener::Ops),
+            edge::edge,
+        ))
 }
 
 /// Django's `XFrameOptionsMiddleware` runs after `CommonMiddleware`, so the `APPEND_SLASH`

@@ -64,7 +64,7 @@ pub async fn exchange(
     session: AuthJsSession,
 ) -> Result<Response, ApiError> {
     if session.from_cookie {
-        csrf::check(&headers, &state.settings.trusted_origins)?;
+        csrf::check(&state.settings, &headers)?;
     }
     // The pair joins the session's login: signing the session out ends it too.
     let pair = issue_pair_in(&state, &session.user, Some(&session.family)).await?;
