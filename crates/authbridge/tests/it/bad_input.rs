@@ -154,6 +154,11 @@ async fn deeply_nested_bodies_get_400_and_the_server_lives() {
                 assert_eq!(status, 401, "{path}: {body}");
                 continue;
             }
+            if *path == "/api/token/" && doc.len() > 64 * 1024 {
+                // Over the login endpoint's body cap: refused before it is parsed.
+                assert_eq!(status, 413, "{path}: {body}");
+                continue;
+            }
             assert_eq!(status, 400, "{path}: {body}");
             assert_eq!(
                 body,

@@ -216,7 +216,8 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         for (method, path, status) in [
             (Method::GET, "/api/token/", 405),
             (Method::GET, "/nowhere/", 404),
-            (Method::POST, "/api/token/", 415),
+            // No body: DRF's field errors (it picks a parser only for a body).
+            (Method::POST, "/api/token/", 400),
         ] {
             let res = app
                 .client

@@ -600,7 +600,7 @@ async fn readyz_and_metrics_on_the_ops_listener() {
 
 /// The built binary, serving with `env` (nothing else from the environment, so the default log
 /// filter applies); returns the child and its address.
-fn spawn_binary(env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
+pub(crate) fn spawn_binary(env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env_clear()
@@ -623,7 +623,7 @@ fn spawn_binary(env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
     (child, addr)
 }
 
-fn stop_and_read_stderr(mut child: std::process::Child) -> String {
+pub(crate) fn stop_and_read_stderr(mut child: std::process::Child) -> String {
     let _ = child.kill();
     let _ = child.wait();
     let mut log = String::new();

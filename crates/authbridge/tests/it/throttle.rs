@@ -10,7 +10,6 @@
 
 use authbridge::app::{build_state, open_store};
 use authbridge::clock::{Clock, MockClock};
-use authbridge::http::client_ip::ClientIp;
 use authbridge::http::AppState;
 use authbridge::limits::{self, Scope};
 use authbridge::storage::{AttemptRule, NewUser};
@@ -44,7 +43,8 @@ fn fresh_addr() -> String {
     std::net::Ipv6Addr::from((0x2001_0db8_u128 << 96) | (n >> 32)).to_string()
 }
 
-/// Sets `ClientIp` from `x-test-client` (as the server does from the peer address).
+/// Plays the TCP peer from `x-test-client`: the router's edge middleware then derives `ClientIp`
+/// from it exactly as it does from a real connection's peer address.
 async fn test_client_ip(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -55,7 +55,8 @@ async fn test_client_ip(
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.parse::<IpAddr>().ok());
     if let Some(ip) = ip {
-        req.extensions_mut().insert(ClientIp(ip));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(SocketAddr::new(ip, 0)));
     }
     next.run(req).await
 }
@@ -520,66 +521,60 @@ async fn defaults_let_ordinary_mistakes_through() {
     }
 }
 
-/// A `MakeWriter` into a shared buffer, to read what was logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-/// One audit line per login outcome, with username and client address, never the password.
-/// (A current-thread runtime, so the server's tasks log to this thread's subscriber.)
-#[tokio::test(flavor = "current_thread")]
+/// One audit line per login outcome, with username and client address, never the password. The
+/// real binary, so what is checked is what an operator's log shows at the default level.
+#[tokio::test]
 async fn every_login_outcome_is_an_audit_event_without_the_password() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let server = Server::start(
-        "sqlite",
-        &[
-            FAST_HASHER,
-            ("AUTHBRIDGE_LOGIN_FAILURES", "2"),
-            ("AUTHBRIDGE_LOGIN_ADDRESS_FAILURES", "4"),
-        ],
-    )
-    .await;
-    server.create_user("hank", "Right-Secret-1").await;
-    let statuses = [
-        server.login_from(&server.a, "hank", "Right-Secret-1").await,
-        server.login_from(&server.a, "hank", "Wrong-Secret-2").await,
-        server
-            .login_from(&server.a, "nobody", "Wrong-Secret-3")
-            .await,
-        server.login_from(&server.a, "hank", "Wrong-Secret-4").await,
-        server.login_from(&server.a, "hank", "Right-Secret-1").await,
-        server
-            .login_from(&server.a, "other", "Wrong-Secret-5")
-            .await,
-    ]
-    .map(|r| r.status().as_u16());
-    assert_eq!(statuses, [200, 401, 401, 401, 429, 429]);
-    let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let db = TestDb::new("sqlite").await;
+    let settings = support::settings(&db.url, &[FAST_HASHER]);
+    let store = open_store(&settings).await.expect("store");
+    let passwords = authbridge::app::password_service(&settings).expect("hashers");
+    let encoded = passwords
+        .make(zeroize::Zeroizing::new("Right-Secret-1".to_string()))
+        .await
+        .expect("hash");
+    store
+        .create_user(
+            &NewUser {
+                username: "hank".into(),
+                password: encoded,
+                is_active: true,
+                ..NewUser::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("user");
+    let (child, addr) = crate::edge::spawn_binary(&[
+        ("DATABASE_URL", &db.url),
+        ("DJANGO_SECRET_KEY", support::SECRET),
+        (FAST_HASHER.0, FAST_HASHER.1),
+        ("AUTHBRIDGE_LOGIN_FAILURES", "2"),
+        ("AUTHBRIDGE_LOGIN_ADDRESS_FAILURES", "4"),
+    ]);
+    let client = Client::new();
+    let mut statuses = Vec::new();
+    for (username, password) in [
+        ("hank", "Right-Secret-1"),
+        ("hank", "Wrong-Secret-2"),
+        ("nobody", "Wrong-Secret-3"),
+        ("hank", "Wrong-Secret-4"),
+        ("hank", "Right-Secret-1"),
+        ("other", "Wrong-Secret-5"),
+    ] {
+        let res = client
+            .post(format!("http://{addr}/api/token/"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        statuses.push(res.status().as_u16());
+    }
+    let text = crate::edge::stop_and_read_stderr(child);
+    assert_eq!(statuses, [200, 401, 401, 401, 429, 429], "{text}");
     let audit: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("authbridge::audit"))
+        .filter(|l| l.contains("authbridge::audit") && l.contains("event=\"login_"))
         .collect();
     let expect = [
         ("login_ok", "hank"),
@@ -593,7 +588,7 @@ async fn every_login_outcome_is_an_audit_event_without_the_password() {
     for (line, (event, username)) in audit.iter().zip(expect) {
         assert!(line.contains(&format!("event=\"{event}\"")), "{line}");
         assert!(line.contains(&format!("username=\"{username}\"")), "{line}");
-        assert!(line.contains(&format!("client={}", server.a)), "{line}");
+        assert!(line.contains("client=127.0.0.1"), "{line}");
     }
     assert!(audit[1].contains("reason=\"bad_password\""), "{}", audit[1]);
     assert!(audit[2].contains("reason=\"unknown_user\""), "{}", audit[2]);
