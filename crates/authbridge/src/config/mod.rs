@@ -5,6 +5,7 @@
 
 pub mod browser;
 mod database;
+pub mod secrets;
 pub mod simple_jwt;
 
 pub use browser::BrowserSettings;
@@ -151,6 +152,8 @@ pub struct Settings {
     pub trusted_origins: Vec<String>,
     /// Browser clients: CORS (django-cors-headers' names) and cookie mode (dj-rest-auth's).
     pub browser: BrowserSettings,
+    /// `AUTHBRIDGE_INSECURE_DEV`: start with weak secrets (logged loudly); development only.
+    pub insecure_dev: bool,
 }
 
 impl Default for Settings {
@@ -174,6 +177,7 @@ impl Default for Settings {
                 .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             trusted_origins: Vec::new(),
             browser: BrowserSettings::default(),
+            insecure_dev: false,
         }
     }
 }
@@ -206,6 +210,7 @@ impl Settings {
         "AUTHBRIDGE_SERVICE_TOKEN",
         "AUTHBRIDGE_PASSWORD_WORKERS",
         "AUTHBRIDGE_TRUSTED_ORIGINS",
+        "AUTHBRIDGE_INSECURE_DEV",
     ];
 
     /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
@@ -311,6 +316,7 @@ impl Settings {
                 self.password_workers = n as usize;
             }
             "AUTHBRIDGE_TRUSTED_ORIGINS" => self.trusted_origins = value.string_list(key)?,
+            "AUTHBRIDGE_INSECURE_DEV" => self.insecure_dev = value.boolean(key)?,
             k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
