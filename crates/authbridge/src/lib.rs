@@ -17,3 +17,4 @@ pub mod http;
 pub mod passwords;
 pub mod storage;
 pub mod tokens;
+pub mod validation;

@@ -154,6 +154,8 @@ pub struct Settings {
     pub browser: BrowserSettings,
     /// `AUTHBRIDGE_INSECURE_DEV`: start with weak secrets (logged loudly); development only.
     pub insecure_dev: bool,
+    /// Django's `AUTH_PASSWORD_VALIDATORS` (default: the four `startproject` configures).
+    pub password_validators: crate::validation::PasswordValidators,
 }
 
 impl Default for Settings {
@@ -178,6 +180,7 @@ impl Default for Settings {
             trusted_origins: Vec::new(),
             browser: BrowserSettings::default(),
             insecure_dev: false,
+            password_validators: crate::validation::PasswordValidators::default(),
         }
     }
 }
@@ -211,6 +214,7 @@ impl Settings {
         "AUTHBRIDGE_PASSWORD_WORKERS",
         "AUTHBRIDGE_TRUSTED_ORIGINS",
         "AUTHBRIDGE_INSECURE_DEV",
+        "AUTH_PASSWORD_VALIDATORS",
     ];
 
     /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
@@ -317,6 +321,17 @@ impl Settings {
             }
             "AUTHBRIDGE_TRUSTED_ORIGINS" => self.trusted_origins = value.string_list(key)?,
             "AUTHBRIDGE_INSECURE_DEV" => self.insecure_dev = value.boolean(key)?,
+            "AUTH_PASSWORD_VALIDATORS" => {
+                // TOML: an array of tables; env: the same as JSON (Django's shape).
+                let json = match value {
+                    RawValue::Toml(v) => serde_json::to_value(v)
+                        .map_err(|e| RawValue::invalid(key, e.to_string()))?,
+                    RawValue::Env(s) => serde_json::from_str(s)
+                        .map_err(|e| RawValue::invalid(key, format!("not JSON: {e}")))?,
+                };
+                self.password_validators = crate::validation::PasswordValidators::from_json(&json)
+                    .map_err(|e| RawValue::invalid(key, e.to_string()))?;
+            }
             k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
@@ -426,6 +441,38 @@ ROTATE_REFRESH_TOKENS = true
             .unwrap_err()
             .to_string();
         assert!(err.contains("NOPE"), "{err}");
+    }
+
+    #[test]
+    fn password_validators_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[AUTH_PASSWORD_VALIDATORS]]
+NAME = "django.contrib.auth.password_validation.MinimumLengthValidator"
+OPTIONS = { min_length = 12 }
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(
+            s.password_validators.validate("short-pw", None),
+            ["This password is too short. It must contain at least 12 characters."]
+        );
+        let s = Settings::load(None, env(&[("AUTH_PASSWORD_VALIDATORS", "[]")])).unwrap();
+        assert!(s.password_validators.validate("1", None).is_empty());
+        let err = Settings::load(
+            None,
+            env(&[("AUTH_PASSWORD_VALIDATORS", r#"[{"NAME": "Nope"}]"#)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("AUTH_PASSWORD_VALIDATORS") && err.contains("Nope"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -224,7 +224,9 @@ mod tests {
     fn django_w009() {
         assert_eq!(GENERATED.chars().count(), 50);
         assert_eq!(django_secret_key_rule(GENERATED), None);
-        assert!(django_secret_key_rule("a").unwrap().contains("1 characters"));
+        assert!(django_secret_key_rule("a")
+            .unwrap()
+            .contains("1 characters"));
         assert!(django_secret_key_rule(&"0123456789abcdef".repeat(3))
             .unwrap()
             .contains("48 characters, fewer than 50"));
@@ -252,7 +254,10 @@ mod tests {
         assert_eq!(hmac_key_rule(GENERATED, Algorithm::HS384), None);
         assert_eq!(hmac_key_rule("x", Algorithm::RS256), None);
         // Bytes, not characters (PyJWT encodes the key as UTF-8): 16 two-byte characters = 32.
-        assert_eq!(hmac_key_rule(&"éàüöß".repeat(4)[..32], Algorithm::HS256), None);
+        assert_eq!(
+            hmac_key_rule(&"éàüöß".repeat(4)[..32], Algorithm::HS256),
+            None
+        );
         assert!(hmac_key_rule(&"ab".repeat(32), Algorithm::HS256)
             .unwrap()
             .contains("2 distinct"));
@@ -313,7 +318,10 @@ mod tests {
 
     #[test]
     fn development_mode_allows_weak_secrets() {
-        let s = settings(&[("DJANGO_SECRET_KEY", "a"), ("AUTHBRIDGE_INSECURE_DEV", "true")]);
+        let s = settings(&[
+            ("DJANGO_SECRET_KEY", "a"),
+            ("AUTHBRIDGE_INSECURE_DEV", "true"),
+        ]);
         assert!(enforce(&s).is_ok());
         let s = settings(&[("DJANGO_SECRET_KEY", GENERATED)]);
         assert!(enforce(&s).is_ok());
