@@ -216,6 +216,42 @@ def token_cases(path, field, prefix):
         Case(f"{prefix}-payload-not-json",
              J(path, field, lambda c: sign_raw(b'{"alg":"HS256","typ":"JWT"}', b"not json")),
              expect_status=401, expect_body=INVALID),
+        # RFC 7515 critical headers and RFC 7797 unencoded payloads: PyJWT 2.15 refuses them.
+        Case(f"{prefix}-crit-unknown",
+             J(path, field, lambda c: sign_raw(b'{"alg":"HS256","typ":"JWT","crit":["exp"]}',
+                                               compact(std_claims("refresh", c.uid("alice"), 3600)))),
+             expect_status=401, expect_body=INVALID),
+        Case(f"{prefix}-crit-empty",
+             J(path, field, lambda c: sign_raw(b'{"alg":"HS256","typ":"JWT","crit":[]}',
+                                               compact(std_claims("refresh", c.uid("alice"), 3600)))),
+             expect_status=401, expect_body=INVALID),
+        Case(f"{prefix}-b64-false",
+             J(path, field, lambda c: sign_raw(b'{"alg":"HS256","typ":"JWT","crit":["b64"],"b64":false}',
+                                               compact(std_claims("refresh", c.uid("alice"), 3600)))),
+             expect_status=401, expect_body=INVALID),
+        # One spelling per signature: the standard alphabet, stray bits, over-padding.
+        Case(f"{prefix}-sig-standard-alphabet",
+             J(path, field, lambda c: respell_signature(c.fresh_minted(), "standard")),
+             expect_status=401, expect_body=INVALID),
+        Case(f"{prefix}-sig-non-canonical",
+             J(path, field, lambda c: respell_signature(c.fresh_minted(), "trailing-bits")),
+             expect_status=401, expect_body=INVALID),
+        Case(f"{prefix}-sig-double-padding", J(path, field, lambda c: c.fresh_minted() + "=="),
+             expect_status=401, expect_body=INVALID),
+        Case(f"{prefix}-sig-stray-character",
+             J(path, field, lambda c: respell_signature(c.fresh_minted(), "stray")),
+             expect_status=401, expect_body=INVALID),
+        # DRF looks for a parser only when there is a body: field errors, not 415.
+        *[Case(f"{prefix}-empty-body-{name}", lambda c, ct=ct: post_raw(path, b"", ct),
+               expect_status=400, expect_body=compact({field: [REQ]}))
+          for name, ct in (("no-content-type", None), ("text-plain", "text/plain"),
+                           ("xml", "application/xml"), ("form", FORM),
+                           ("multipart", "multipart/form-data; boundary=x"))],
+        # A multipart field name with a control byte is one more unknown field.
+        *[Case(f"{prefix}-multipart-control-byte-name-{i}",
+               lambda c, name=name: multipart_raw(path, [(name, b"v"), (field.encode(), b"abc")]),
+               expect_status=401, expect_body=INVALID)
+          for i, name in enumerate((b"a\x1db", b"a\x01b", b"a\x7fb", b"a\nb", b"a\xffb"))],
         Case(f"{prefix}-header-not-json",
              J(path, field, lambda c: sign_raw(b"nope", compact(std_claims("refresh", c.uid("alice"), 3600)))),
              expect_status=401, expect_body=INVALID),
@@ -483,5 +519,57 @@ def blacklist_cases():
     ]
 
 
+def respell_signature(token: str, how: str) -> str:
+    """The same signature bytes spelled another way (PyJWT 2.15 accepts only the canonical one)."""
+    import base64
+    message, sig = token.rsplit(".", 1)
+    raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+    if how == "standard":
+        std = base64.b64encode(raw).rstrip(b"=").decode()
+        # Force a character that differs between the alphabets if this signature has none.
+        return f"{message}.{std if std != sig else std[:-1] + '+'}"
+    if how == "trailing-bits":
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        return f"{message}.{sig[:-1]}{alphabet[alphabet.index(sig[-1]) ^ 1]}"
+    return f"{message}.{sig[:5]}!{sig[5:]}"
+
+
+def multipart_raw(path, parts) -> Req:
+    boundary = b"----authbridgeinteropRAW"
+    body = b"".join(b"--" + boundary + b'\r\nContent-Disposition: form-data; name="' + n + b'"\r\n\r\n'
+                    + v + b"\r\n" for n, v in parts) + b"--" + boundary + b"--\r\n"
+    return Req("POST", path, body, "multipart/form-data; boundary=" + boundary.decode())
+
+
+ME = "/api/me/"
+NOT_PROVIDED = b'{"detail":"Authentication credentials were not provided."}'
+
+
+def me_cases():
+    """simplejwt's JWTAuthentication on a DRF view with IsAuthenticated, every method, with no,
+    bad and good credentials: authentication runs before the method check."""
+    cases = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        cases.append(Case(f"me-{method.lower()}-no-credentials", lambda c, m=method: Req(m, ME),
+                          expect_status=401, expect_body=None if method == "HEAD" else NOT_PROVIDED))
+        cases.append(Case(f"me-{method.lower()}-bad-token",
+                          lambda c, m=method: Req(m, ME, headers={"Authorization": "Bearer abc"}),
+                          expect_status=401))
+        cases.append(Case(f"me-{method.lower()}-wrong-scheme",
+                          lambda c, m=method: Req(m, ME, headers={"Authorization": "Token abc"}),
+                          expect_status=401))
+        ok = {"GET": 200, "HEAD": 200, "OPTIONS": 200}.get(method, 405)
+        cases.append(Case(f"me-{method.lower()}-authenticated",
+                          lambda c, m=method: Req(m, ME, headers={"Authorization": "Bearer " + c.tok["alice_access"]}),
+                          expect_status=ok))
+        cases.append(Case(f"me-{method.lower()}-refresh-token",
+                          lambda c, m=method: Req(m, ME, headers={"Authorization": "Bearer " + c.tok["alice_refresh"]}),
+                          expect_status=401))
+    for name, body, ct in (("json", b"{}", JSON), ("empty", b"", None), ("text", b"x", "text/plain")):
+        cases.append(Case(f"me-post-no-credentials-{name}-body", lambda c, b=body, t=ct: Req("POST", ME, b, t),
+                          expect_status=401, expect_body=NOT_PROVIDED))
+    return cases
+
+
 def all_cases():
-    return obtain_cases() + refresh_cases() + verify_cases() + blacklist_cases()
+    return obtain_cases() + refresh_cases() + verify_cases() + blacklist_cases() + me_cases()

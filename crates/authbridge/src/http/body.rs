@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -33,10 +33,24 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
             .trim()
             .to_ascii_lowercase();
         let kind = match media.as_str() {
-            "application/json" => Kind::Json,
-            "application/x-www-form-urlencoded" => Kind::Form,
-            "multipart/form-data" => Kind::Multipart,
-            _ => return Err(ApiError::UnsupportedMediaType(content_type)),
+            "application/json" => Some(Kind::Json),
+            "application/x-www-form-urlencoded" => Some(Kind::Form),
+            "multipart/form-data" => Some(Kind::Multipart),
+            _ => None,
+        };
+        let Some(kind) = kind else {
+            // DRF looks for a parser only when `CONTENT_LENGTH` says there is a body: without one
+            // the data is empty whatever the media type, and the serializer's field errors answer.
+            let declared = req
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            if declared == 0 {
+                return Ok(Self::default());
+            }
+            return Err(ApiError::UnsupportedMediaType(content_type));
         };
         let body = Bytes::from_request(req, state)
             .await
@@ -50,11 +64,7 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
         }
         match kind {
             Kind::Json => parse_json(&body),
-            Kind::Form => Ok(Self(
-                form_urlencoded::parse(&body)
-                    .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
-                    .collect(),
-            )),
+            Kind::Form => Ok(parse_form(&body)),
             Kind::Multipart => parse_multipart(&content_type, body).await,
         }
     }
@@ -66,7 +76,15 @@ enum Kind {
     Multipart,
 }
 
-fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
+pub(super) fn parse_form(body: &[u8]) -> DrfData {
+    DrfData(
+        form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+            .collect(),
+    )
+}
+
+pub(super) fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         let pos = e.valid_up_to();
         let byte = body.get(pos).copied().unwrap_or(0);
@@ -105,35 +123,143 @@ async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, Api
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         ApiError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into())
     })?;
-    let stream = futures_stream(body);
-    let mut multipart = multer::Multipart::new(stream, boundary);
-    let mut map = Map::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let Some(name) = field.name().map(str::to_string) else {
-                    continue;
-                };
-                if field.file_name().is_some() {
-                    continue; // files are not form fields
-                }
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::Parse(format!("Multipart form parse error - {e}")))?;
-                map.insert(name, Value::from(text));
-            }
-            Ok(None) => break,
-            Err(e) => return Err(ApiError::Parse(format!("Multipart form parse error - {e}"))),
-        }
-    }
-    Ok(DrfData(map))
+    Ok(DrfData(multipart_fields(&body, boundary.as_bytes())))
 }
 
-fn futures_stream(
-    body: Bytes,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> {
-    futures_util::stream::once(async move { Ok(body) })
+/// The form fields of a multipart body as Django's `MultiPartParser` finds them: the body is cut
+/// at every `--boundary`; a part is the bytes up to a blank line (its headers, one per CRLF line)
+/// and what follows (its value, less the line break before the next boundary). A part without a
+/// blank line, without a `Content-Disposition` name, or with a file name is not a form field; a
+/// header line that is not UTF-8 or has no colon is skipped. Nothing here fails the request:
+/// control bytes in a field name leave that field with a name no serializer field has. Bounded:
+/// one pass over a body already capped at `MAX_BODY_BYTES`, no recursion.
+pub(super) fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
+    let mut separator = b"--".to_vec();
+    separator.extend_from_slice(boundary);
+    let mut fields = Map::new();
+    for part in split_on(body, &separator) {
+        let part = strip_line_break(part);
+        let Some(header_end) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let mut name = None;
+        let mut is_file = false;
+        let mut base64 = false;
+        for line in split_on(&part[..header_end], b"\r\n") {
+            let Ok(line) = std::str::from_utf8(line) else {
+                continue;
+            };
+            let Some((header, value)) = line.split_once(':') else {
+                continue;
+            };
+            let header = header.trim().to_ascii_lowercase();
+            if header == "content-disposition" {
+                let params = header_params(value);
+                is_file = params.iter().any(|(k, v)| k == "filename" && !v.is_empty());
+                name = params
+                    .into_iter()
+                    .find(|(k, _)| k == "name")
+                    .map(|(_, v)| python_strip(&v).to_string());
+            } else if header == "content-transfer-encoding" {
+                base64 = value.trim().eq_ignore_ascii_case("base64");
+            }
+        }
+        let (Some(name), false) = (name, is_file) else {
+            continue;
+        };
+        let raw = &part[header_end + 4..];
+        let decoded = if base64 {
+            base64::engine::general_purpose::STANDARD.decode(raw).ok()
+        } else {
+            None
+        };
+        let value = String::from_utf8_lossy(decoded.as_deref().unwrap_or(raw)).into_owned();
+        fields.insert(name, Value::from(value));
+    }
+    fields
+}
+
+use base64::Engine as _;
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_on<'a>(mut body: &'a [u8], separator: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match find(body, separator) {
+            Some(i) => {
+                let part = &body[..i];
+                body = &body[i + separator.len()..];
+                Some(part)
+            }
+            None => {
+                done = true;
+                Some(body)
+            }
+        }
+    })
+}
+
+/// The line break that belongs to the boundary after a part, not to its value.
+fn strip_line_break(part: &[u8]) -> &[u8] {
+    let part = part.strip_suffix(b"\n").unwrap_or(part);
+    part.strip_suffix(b"\r").unwrap_or(part)
+}
+
+/// `; key=value; key="quoted \"value\""` parameters of a header value (after the main value).
+fn header_params(value: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut rest = match value.split_once(';') {
+        Some((_, rest)) => rest,
+        None => return params,
+    };
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ';']);
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        let after = after.trim_start();
+        let (val, remainder) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut val = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, escaped)) = chars.next() {
+                            val.push(escaped);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    _ => val.push(c),
+                }
+            }
+            (val, &quoted[end.min(quoted.len())..])
+        } else {
+            let end = after.find(';').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        params.push((key, val));
+        rest = remainder;
+        if rest.is_empty() {
+            break;
+        }
+    }
+    params
+}
+
+/// Python's `str.strip()`: Unicode whitespace plus the ASCII separators `\x1c`..`\x1f`.
+fn python_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
 }
 
 /// Validates declared `CharField`s and collects DRF's field errors in declaration order.
@@ -294,5 +420,64 @@ mod tests {
         assert!(
             matches!(parse_json(b"{not json"), Err(ApiError::Parse(m)) if m == "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
         );
+    }
+}
+
+#[cfg(test)]
+mod multipart_tests {
+    use super::*;
+
+    fn body(names: &[&[u8]]) -> Bytes {
+        let mut b = Vec::new();
+        for name in names {
+            b.extend_from_slice(b"--xyz\r\nContent-Disposition: form-data; name=\"");
+            b.extend_from_slice(name);
+            b.extend_from_slice(b"\"\r\n\r\nv\r\n");
+        }
+        b.extend_from_slice(
+            b"--xyz\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nbob\r\n--xyz--\r\n",
+        );
+        Bytes::from(b)
+    }
+
+    /// Django keeps parsing a multipart body whose field names hold control bytes (the field is
+    /// just one the serializer does not know); the whole request must not fail.
+    #[tokio::test]
+    async fn control_bytes_in_field_names_do_not_fail_the_request() {
+        for name in [
+            &b"a\x1db"[..],
+            b"a\rb",
+            b"a\x01b",
+            b"a\x00b",
+            b"a\x7fb",
+            b"a\tb",
+            b"a\nb",
+            b"a\xffb",
+        ] {
+            let data = parse_multipart("multipart/form-data; boundary=xyz", body(&[name]))
+                .await
+                .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+            assert_eq!(
+                data.0.get("username"),
+                Some(&Value::from("bob")),
+                "{name:?}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod multipart_shape_tests {
+    use super::*;
+
+    #[test]
+    fn fields_as_django_reads_them() {
+        let body = b"preamble\r\n--b\r\nContent-Disposition: form-data; name=\"a\\\"q\"\r\n\r\nline1\r\nline2\r\n--b\r\ncontent-disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n\r\nfile\r\n--b\r\nContent-Disposition: form-data; name=\"n\x1c\"\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n--b\r\nno headers here\r\n--b\r\nContent-Disposition: form-data; name=\"a\nb\"\r\n\r\nv\r\n--b--\r\n";
+        let fields = multipart_fields(body, b"b");
+        assert_eq!(fields.get("a\"q"), Some(&Value::from("line1\r\nline2")));
+        assert_eq!(fields.get("f"), None, "files are not form fields");
+        assert_eq!(fields.get("n"), Some(&Value::from("hi")));
+        assert_eq!(fields.get("a\nb"), Some(&Value::from("v")));
+        assert_eq!(fields.len(), 3);
     }
 }

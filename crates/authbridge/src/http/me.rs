@@ -8,7 +8,7 @@ use axum::Router;
 use serde_json::json;
 
 use super::auth::JwtUser;
-use super::{drf_view, json_response, AppState};
+use super::{drf_view_authenticated, json_response, AppState};
 
 pub fn routes() -> Router<AppState> {
     fn metadata(_: &AppState) -> serde_json::Value {
@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
     }
     Router::new().route(
         "/api/me/",
-        drf_view(get(me), "GET, HEAD, OPTIONS", metadata),
+        drf_view_authenticated(get(me), "GET, HEAD, OPTIONS", metadata),
     )
 }
 

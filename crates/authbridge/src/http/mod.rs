@@ -9,6 +9,8 @@ pub mod cookie_mode;
 pub mod cors;
 pub mod csrf;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 mod health;
 mod me;
 mod pyjson;
@@ -159,14 +161,44 @@ pub fn drf_view(
     allow: &'static str,
     metadata: fn(&AppState) -> Value,
 ) -> MethodRouter<AppState> {
+    drf_headers(
+        methods
+            .options(
+                move |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    json_response(StatusCode::OK, &metadata(&state))
+                },
+            )
+            .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method) }),
+        allow,
+    )
+}
+
+/// `drf_view` for a view with `IsAuthenticated`: DRF authenticates and checks permissions in
+/// `initial()`, before it looks for the method's handler, so OPTIONS and a method the view lacks
+/// get the authentication error (401) first, and only an authenticated caller sees 200 or 405.
+pub fn drf_view_authenticated(
+    methods: MethodRouter<AppState>,
+    allow: &'static str,
+    metadata: fn(&AppState) -> Value,
+) -> MethodRouter<AppState> {
+    drf_headers(
+        methods
+            .options(
+                move |_: auth::JwtUser,
+                      axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    json_response(StatusCode::OK, &metadata(&state))
+                },
+            )
+            .fallback(|_: auth::JwtUser, method: Method| async move {
+                ApiError::MethodNotAllowed(method)
+            }),
+        allow,
+    )
+}
+
+fn drf_headers(methods: MethodRouter<AppState>, allow: &'static str) -> MethodRouter<AppState> {
     let allow_value = HeaderValue::from_static(allow);
     methods
-        .options(
-            move |axum::extract::State(state): axum::extract::State<AppState>| async move {
-                json_response(StatusCode::OK, &metadata(&state))
-            },
-        )
-        .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method) })
         .layer(axum::middleware::from_fn(negotiate))
         .layer(axum::middleware::map_response(move |mut res: Response| {
             let allow_value = allow_value.clone();

@@ -11,7 +11,7 @@ pub fn error_message(doc: &str) -> Option<String> {
         );
     }
     let chars: Vec<char> = doc.chars().collect();
-    let mut p = Parser {
+    let p = Parser {
         s: &chars,
         doc: &chars,
     };
@@ -33,6 +33,12 @@ pub fn error_message(doc: &str) -> Option<String> {
 }
 
 type Step = Result<usize, (&'static str, usize)>;
+
+#[derive(Clone, Copy)]
+enum Container {
+    Array,
+    Object,
+}
 
 struct Parser<'a> {
     s: &'a [char],
@@ -61,11 +67,75 @@ impl Parser<'_> {
         Ok(i)
     }
 
-    fn value(&mut self, i: usize) -> Step {
+    /// One JSON value starting at `i`, containers included. Iterative: nesting is kept on an
+    /// explicit stack (one byte per level), so no document can overflow the thread's stack.
+    fn value(&self, mut i: usize) -> Step {
+        let mut open: Vec<Container> = Vec::new();
+        'value: loop {
+            match self.at(i) {
+                Some('{') => {
+                    i = self.ws(i + 1)?;
+                    if self.at(i) == Some('}') {
+                        i += 1;
+                    } else {
+                        i = self.member_key(i)?;
+                        open.push(Container::Object);
+                        continue 'value;
+                    }
+                }
+                Some('[') => {
+                    i = self.ws(i + 1)?;
+                    if self.at(i) == Some(']') {
+                        i += 1;
+                    } else {
+                        open.push(Container::Array);
+                        continue 'value;
+                    }
+                }
+                _ => i = self.scalar(i)?,
+            }
+            // A value ended at `i`: close every container that ends here, or go on to the next
+            // element of the innermost one.
+            loop {
+                let Some(&container) = open.last() else {
+                    return Ok(i);
+                };
+                i = self.ws(i)?;
+                match (container, self.at(i)) {
+                    (Container::Array, Some(']')) | (Container::Object, Some('}')) => {
+                        open.pop();
+                        i += 1;
+                    }
+                    (Container::Array, Some(',')) => {
+                        i = self.ws(i + 1)?;
+                        continue 'value;
+                    }
+                    (Container::Object, Some(',')) => {
+                        i = self.ws(i + 1)?;
+                        i = self.member_key(i)?;
+                        continue 'value;
+                    }
+                    _ => return Err(("Expecting ',' delimiter", i)),
+                }
+            }
+        }
+    }
+
+    /// `"name" :` and the whitespace after it; returns where the member's value starts.
+    fn member_key(&self, i: usize) -> Step {
+        if self.at(i) != Some('"') {
+            return Err(("Expecting property name enclosed in double quotes", i));
+        }
+        let i = self.ws(self.string(i)?)?;
+        if self.at(i) != Some(':') {
+            return Err(("Expecting ':' delimiter", i));
+        }
+        self.ws(i + 1)
+    }
+
+    fn scalar(&self, i: usize) -> Step {
         match self.at(i) {
             Some('"') => self.string(i),
-            Some('{') => self.object(i),
-            Some('[') => self.array(i),
             Some('n') if self.lit(i, "null") => Ok(i + 4),
             Some('t') if self.lit(i, "true") => Ok(i + 4),
             Some('f') if self.lit(i, "false") => Ok(i + 5),
@@ -142,47 +212,6 @@ impl Parser<'_> {
             }
         }
     }
-
-    fn object(&mut self, start: usize) -> Step {
-        let mut i = self.ws(start + 1)?;
-        if self.at(i) == Some('}') {
-            return Ok(i + 1);
-        }
-        loop {
-            if self.at(i) != Some('"') {
-                return Err(("Expecting property name enclosed in double quotes", i));
-            }
-            i = self.string(i)?;
-            i = self.ws(i)?;
-            if self.at(i) != Some(':') {
-                return Err(("Expecting ':' delimiter", i));
-            }
-            i = self.ws(i + 1)?;
-            i = self.value(i)?;
-            i = self.ws(i)?;
-            match self.at(i) {
-                Some('}') => return Ok(i + 1),
-                Some(',') => i = self.ws(i + 1)?,
-                _ => return Err(("Expecting ',' delimiter", i)),
-            }
-        }
-    }
-
-    fn array(&mut self, start: usize) -> Step {
-        let mut i = self.ws(start + 1)?;
-        if self.at(i) == Some(']') {
-            return Ok(i + 1);
-        }
-        loop {
-            i = self.value(i)?;
-            i = self.ws(i)?;
-            match self.at(i) {
-                Some(']') => return Ok(i + 1),
-                Some(',') => i = self.ws(i + 1)?,
-                _ => return Err(("Expecting ',' delimiter", i)),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -235,5 +264,47 @@ mod tests {
             assert_eq!(error_message(doc).as_deref(), Some(want), "{doc:?}");
         }
         assert_eq!(error_message("{\"a\": [1, 2.5e3, null, true]}"), None);
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::error_message;
+
+    /// Run on a thread with a small stack: a parser that recurses per nesting level overflows it
+    /// (and aborts the whole process) long before these depths.
+    fn on_small_stack(doc: String) -> Option<String> {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || error_message(&doc))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow")
+    }
+
+    #[test]
+    fn deep_nesting_does_not_recurse() {
+        let arrays = "[".repeat(50_000);
+        assert_eq!(
+            on_small_stack(arrays).as_deref(),
+            Some("Expecting value: line 1 column 50001 (char 50000)")
+        );
+        let objects = "{\"a\":".repeat(100_000);
+        assert_eq!(
+            on_small_stack(objects).as_deref(),
+            Some("Expecting value: line 1 column 500001 (char 500000)")
+        );
+        let closed = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(on_small_stack(closed), None);
+        let mixed = format!("{}1{}x", "[{\"k\":".repeat(30_000), "}]".repeat(30_000));
+        assert_eq!(
+            on_small_stack(mixed).as_deref(),
+            Some("Extra data: line 1 column 240002 (char 240001)")
+        );
+        let bad_delim = format!("{}1 2", "[".repeat(10_000));
+        assert_eq!(
+            on_small_stack(bad_delim).as_deref(),
+            Some("Expecting ',' delimiter: line 1 column 10003 (char 10002)")
+        );
     }
 }

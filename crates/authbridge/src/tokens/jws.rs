@@ -149,9 +149,7 @@ impl Keys {
         if s.contains('.') {
             return Err(DecodeError::Invalid);
         }
-        let header_bytes = URL_SAFE_NO_PAD
-            .decode(h)
-            .map_err(|_| DecodeError::Invalid)?;
+        let header_bytes = segment(h).ok_or(DecodeError::Invalid)?;
         let header: Map<String, Value> =
             serde_json::from_slice(&header_bytes).map_err(|_| DecodeError::Invalid)?;
         if header.get("alg").and_then(Value::as_str) != Some(self.alg.name()) {
@@ -160,11 +158,10 @@ impl Keys {
         if header.get("kid").is_some_and(|k| !k.is_string()) {
             return Err(DecodeError::Invalid);
         }
+        check_critical(&header)?;
         let message_len = h.len() + 1 + p.len();
         let message = &token.as_bytes()[..message_len];
-        // The signature is compared as bytes, so PyJWT's lenient decoding of it (padding, stray
-        // characters) cannot make a wrong signature right; it only accepts what PyJWT accepts.
-        let signature = lenient_b64(s).ok_or(DecodeError::Invalid)?;
+        let signature = segment(s).ok_or(DecodeError::Invalid)?;
         match crypto::verify(
             &URL_SAFE_NO_PAD.encode(signature),
             message,
@@ -174,9 +171,7 @@ impl Keys {
             Ok(true) => {}
             _ => return Err(DecodeError::Invalid),
         }
-        let payload = URL_SAFE_NO_PAD
-            .decode(p)
-            .map_err(|_| DecodeError::Invalid)?;
+        let payload = segment(p).ok_or(DecodeError::Invalid)?;
         let claims: Map<String, Value> =
             serde_json::from_slice(&payload).map_err(|_| DecodeError::Invalid)?;
         rules.validate(&claims, now)?;
@@ -184,30 +179,36 @@ impl Keys {
     }
 }
 
-/// PyJWT's `base64url_decode`: Python's non-strict `urlsafe_b64decode`, which ignores padding,
-/// characters outside the alphabet and non-canonical trailing bits.
-fn lenient_b64(segment: &str) -> Option<Vec<u8>> {
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::URL_SAFE,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-            .with_decode_allow_trailing_bits(true),
-    );
-    if let Ok(bytes) = LENIENT.decode(segment) {
-        return Some(bytes);
+/// One compact-serialization segment, decoded as PyJWT 2.15 does: the base64url alphabet only, at
+/// most two trailing `=` and only where they complete a quartet, and the canonical spelling (no
+/// stray trailing bits). So a token has exactly one spelling, bar that optional padding.
+fn segment(text: &str) -> Option<Vec<u8>> {
+    let stripped = text.trim_end_matches('=');
+    let padding = text.len() - stripped.len();
+    if padding > 2 || (padding > 0 && !text.len().is_multiple_of(4)) {
+        return None;
     }
-    let cleaned: String = segment
-        .chars()
-        .take_while(|c| *c != '=')
-        .filter_map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
-            '+' => Some('-'),
-            '/' => Some('_'),
-            _ => None,
-        })
-        .collect();
-    LENIENT.decode(cleaned).ok()
+    // URL_SAFE_NO_PAD refuses other alphabets, padding and non-canonical trailing bits.
+    URL_SAFE_NO_PAD.decode(stripped).ok()
+}
+
+/// RFC 7515 §4.1.11: a `crit` header must be a non-empty list of extensions the recipient
+/// understands, and simplejwt understands none that change verification. `b64: false` (RFC 7797)
+/// means a detached, unencoded payload, which a simplejwt token never has. PyJWT refuses both.
+fn check_critical(header: &Map<String, Value>) -> Result<(), DecodeError> {
+    if let Some(crit) = header.get("crit") {
+        let Some(list) = crit.as_array().filter(|l| !l.is_empty()) else {
+            return Err(DecodeError::Invalid);
+        };
+        // PyJWT knows `b64` only; listing it is harmless while `b64` stays true.
+        if list.iter().any(|ext| ext.as_str() != Some("b64")) {
+            return Err(DecodeError::Invalid);
+        }
+    }
+    if header.get("b64") == Some(&Value::Bool(false)) {
+        return Err(DecodeError::Invalid);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -283,5 +284,113 @@ impl ClaimRules {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "a-test-key-that-is-long-enough-for-hs256-0123456789";
+
+    fn keys() -> Keys {
+        Keys::new(
+            Algorithm::HS256,
+            &SecretString::from(KEY.to_string()),
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    /// A token over exactly these header and payload texts, with a signature that can be respelled.
+    fn token(header: &str, payload: &str, respell: impl Fn(&str, &[u8]) -> String) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let sig = crypto::sign(
+            message.as_bytes(),
+            &EncodingKey::from_secret(KEY.as_bytes()),
+            jsonwebtoken::Algorithm::HS256,
+        )
+        .unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(&sig).unwrap();
+        format!("{message}.{}", respell(&sig, &raw))
+    }
+
+    const PAYLOAD: &str = r#"{"token_type":"access","exp":4000000000,"jti":"j","user_id":"1"}"#;
+    const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    fn decode(t: &str) -> Result<Map<String, Value>, DecodeError> {
+        keys().decode(t, &ClaimRules::default(), 1_000)
+    }
+
+    #[test]
+    fn critical_headers_are_refused_as_pyjwt_does() {
+        let same = |s: &str, _: &[u8]| s.to_string();
+        assert!(decode(&token(HEADER, PAYLOAD, same)).is_ok());
+        for header in [
+            r#"{"alg":"HS256","typ":"JWT","crit":["exp"],"exp":1}"#,
+            r#"{"alg":"HS256","typ":"JWT","crit":["b64","x"],"x":1}"#,
+            r#"{"alg":"HS256","typ":"JWT","crit":[]}"#,
+            r#"{"alg":"HS256","typ":"JWT","crit":"b64"}"#,
+            r#"{"alg":"HS256","typ":"JWT","crit":[1]}"#,
+            r#"{"alg":"HS256","typ":"JWT","b64":false}"#,
+            r#"{"alg":"HS256","typ":"JWT","crit":["b64"],"b64":false}"#,
+        ] {
+            assert_eq!(
+                decode(&token(header, PAYLOAD, same)),
+                Err(DecodeError::Invalid),
+                "{header}"
+            );
+        }
+        // Listing `b64` while it stays true changes nothing (PyJWT accepts it too).
+        let benign = r#"{"alg":"HS256","typ":"JWT","crit":["b64"],"b64":true}"#;
+        assert!(decode(&token(benign, PAYLOAD, same)).is_ok());
+    }
+
+    #[test]
+    fn one_spelling_per_signature() {
+        let ok = |t: String| assert!(decode(&t).is_ok(), "{t}");
+        let bad = |t: String| assert_eq!(decode(&t), Err(DecodeError::Invalid), "{t}");
+        ok(token(HEADER, PAYLOAD, |s, _| format!("{s}=")));
+        bad(token(HEADER, PAYLOAD, |s, _| format!("{s}==")));
+        bad(token(HEADER, PAYLOAD, |s, _| format!("{s}=a")));
+        // The standard alphabet, where the signature has a `+` or `/` to show.
+        bad(token(HEADER, PAYLOAD, |s, raw| {
+            let std = base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw);
+            if std == s {
+                format!("{s}+")
+            } else {
+                std
+            }
+        }));
+        // Non-canonical: 32 bytes leave 2 spare bits in the last character; set one.
+        bad(token(HEADER, PAYLOAD, |s, _| {
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let last = s.as_bytes()[s.len() - 1];
+            let i = ALPHABET.iter().position(|c| *c == last).unwrap();
+            format!("{}{}", &s[..s.len() - 1], ALPHABET[i ^ 1] as char)
+        }));
+        bad(token(HEADER, PAYLOAD, |s, _| {
+            format!("{}!{}", &s[..5], &s[5..])
+        }));
+        bad(token(HEADER, PAYLOAD, |s, _| format!("{} ", s)));
+    }
+
+    #[test]
+    fn segment_decoding() {
+        assert_eq!(segment("YQ").as_deref(), Some(&b"a"[..]));
+        assert_eq!(segment("YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(segment("YQ="), None);
+        assert_eq!(segment("YQ==="), None);
+        assert_eq!(segment("YR"), None, "non-canonical trailing bits");
+        assert_eq!(segment("Y"), None);
+        assert_eq!(segment("+/8"), None);
+        assert_eq!(segment("-_8").as_deref(), Some(&[0xfb, 0xff][..]));
+        assert_eq!(segment("").as_deref(), Some(&b""[..]));
     }
 }

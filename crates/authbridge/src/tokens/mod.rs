@@ -2,6 +2,8 @@
 //! is derived from a refresh token, how rotation changes a refresh token, and the checks each token
 //! class runs after decoding. Pure: time and randomness come in as arguments.
 
+#[cfg(test)]
+mod fuzz;
 pub mod jws;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -228,7 +230,13 @@ impl TokenRules {
             .claims
             .get("exp")
             .ok_or_else(|| TokenError::MissingClaim("exp".into()))?;
-        let exp = jws::int_claim(exp).ok_or(TokenError::Invalid)?;
+        // simplejwt's `check_exp` reads it with `datetime.fromtimestamp`, which takes numbers
+        // only: a numeric string that PyJWT let through makes Django answer 500. Refused here.
+        let exp = match exp {
+            Value::Number(_) | Value::Bool(_) => jws::int_claim(exp),
+            _ => None,
+        }
+        .ok_or(TokenError::Invalid)?;
         if exp <= now - self.leeway {
             return Err(TokenError::Expired);
         }
@@ -443,6 +451,20 @@ mod tests {
             svc.rules.verify(&refresh, Some(TokenType::Refresh), now),
             Ok(())
         );
+        // A numeric-string `exp`: PyJWT lets it through, simplejwt's check would crash (Django
+        // answers 500); refused as invalid here. Already expired, PyJWT says so first.
+        let string_exp = mk(&|c| {
+            c.insert("exp".into(), Value::from((now + 100).to_string()));
+        });
+        let t = svc.decode(&string_exp, now).unwrap();
+        assert_eq!(
+            svc.rules.verify(&t, Some(TokenType::Refresh), now),
+            Err(TokenError::Invalid)
+        );
+        let old_string_exp = mk(&|c| {
+            c.insert("exp".into(), Value::from((now - 100).to_string()));
+        });
+        assert_eq!(svc.decode(&old_string_exp, now), Err(TokenError::Expired));
         // alg none and another HMAC size are rejected.
         let t = svc.rules.refresh_for_user(1, now, &mut rng);
         let hs512 = service(Algorithm::HS512, "k").encode(&t).unwrap();
@@ -451,9 +473,11 @@ mod tests {
         let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
         assert_eq!(svc.decode(&none, now), Err(TokenError::Invalid));
         assert_eq!(svc.decode("abc", now), Err(TokenError::Invalid));
-        // PyJWT decodes segments leniently: a padded signature is still the same signature.
+        // PyJWT 2.15 accepts the padding that completes a quartet, nothing else.
         let padded = format!("{}=", mk(&|_| {}));
         assert!(svc.decode(&padded, now).is_ok());
+        let over_padded = format!("{}==", mk(&|_| {}));
+        assert_eq!(svc.decode(&over_padded, now), Err(TokenError::Invalid));
         let wrong = format!("{}A=", &mk(&|_| {})[..]);
         assert_eq!(svc.decode(&wrong, now), Err(TokenError::Invalid));
         assert_eq!(svc.decode("", now), Err(TokenError::Invalid));

@@ -7,6 +7,24 @@ use serde_json::{json, Value};
 
 use crate::support::TestApp;
 
+/// The standard base64 of PEM bodies.
+const PEM_BODY: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn hs256_with_key(header: &str, claims: &str, key: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(message.as_bytes());
+    format!(
+        "{message}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
 fn header(token: &str) -> Value {
     let part = token.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -15,14 +33,24 @@ fn header(token: &str) -> Value {
 #[tokio::test]
 async fn asymmetric_tokens_and_jwks() {
     let cases = [
-        ("EdDSA", include_str!("keys/ed25519.pem"), None, "OKP"),
+        (
+            "EdDSA",
+            include_str!("keys/ed25519.pem"),
+            Some(include_str!("keys/ed25519.pub.pem")),
+            "OKP",
+        ),
         (
             "ES256",
             include_str!("keys/es256.pem"),
             Some(include_str!("keys/es256.pub.pem")),
             "EC",
         ),
-        ("RS256", include_str!("keys/rs256.pem"), None, "RSA"),
+        (
+            "RS256",
+            include_str!("keys/rs256.pem"),
+            Some(include_str!("keys/rs256.pub.pem")),
+            "RSA",
+        ),
     ];
     for (alg, private, public, kty) in cases {
         let mut overrides = vec![
@@ -73,16 +101,52 @@ async fn asymmetric_tokens_and_jwks() {
             .post_json("/api/token/refresh/", json!({"refresh": refresh}))
             .await;
         assert_eq!(res.status(), 200, "{alg} refresh");
-        // An HS256 token signed with the public key bytes (algorithm confusion) is refused.
-        let confused = crate::wire_probe::sign(
-            r#"{"alg":"HS256","typ":"JWT"}"#,
-            &json!({"token_type": "access", "exp": 4_000_000_000_i64, "iat": 1, "jti": "x", "user_id": "1"}).to_string(),
-            public.unwrap_or(private),
-        );
-        let res = app
-            .post_json("/api/token/verify/", json!({"token": confused}))
-            .await;
-        assert_eq!(res.status(), 401, "{alg} confusion");
+        // Algorithm confusion: an HS256 token whose HMAC key is the *public* key, in every form
+        // an attacker can get it (PEM as configured, DER, the published JWK), is refused.
+        let public_pem = public.expect("every case has its public key");
+        let der = PEM_BODY
+            .decode(
+                public_pem
+                    .lines()
+                    .filter(|l| !l.starts_with("-----"))
+                    .collect::<String>(),
+            )
+            .unwrap();
+        let jwk_text = serde_json::to_string(&jwks["keys"][0]).unwrap();
+        let claims = json!({"token_type": "access", "exp": 4_000_000_000_i64, "iat": 1, "jti": "x", "user_id": "1"}).to_string();
+        for (form, key) in [
+            ("PEM", public_pem.as_bytes().to_vec()),
+            (
+                "PEM without newline",
+                public_pem.trim_end().as_bytes().to_vec(),
+            ),
+            ("DER", der),
+            ("JWK", jwk_text.into_bytes()),
+        ] {
+            for header in [
+                r#"{"alg":"HS256","typ":"JWT"}"#.to_string(),
+                r#"{"alg":"HS256","kid":"key-1","typ":"JWT"}"#.to_string(),
+            ] {
+                let confused = hs256_with_key(&header, &claims, &key);
+                for path in ["/api/token/verify/", "/api/me/"] {
+                    let res = if path == "/api/me/" {
+                        app.client
+                            .get(app.url(path))
+                            .header("authorization", format!("Bearer {confused}"))
+                            .send()
+                            .await
+                            .unwrap()
+                    } else {
+                        app.post_json(path, json!({"token": confused})).await
+                    };
+                    assert_eq!(
+                        res.status(),
+                        401,
+                        "{alg} confusion with the {form} at {path}"
+                    );
+                }
+            }
+        }
     }
 }
 
