@@ -97,16 +97,12 @@ fn read_password(from_stdin: bool) -> Result<Zeroizing<String>, CliError> {
         let first = Zeroizing::new(rpassword::prompt_password("Password: ")?);
         let second = Zeroizing::new(rpassword::prompt_password("Password (again): ")?);
         if first != second {
-            return Err(CliError::Usage(
-                "Error: Your passwords didn't match.".into(),
-            ));
+            return Err(CliError::Usage("Your passwords didn't match.".into()));
         }
         first
     };
     if password.trim().is_empty() {
-        return Err(CliError::Usage(
-            "Error: Blank passwords aren't allowed.".into(),
-        ));
+        return Err(CliError::Usage("Blank passwords aren't allowed.".into()));
     }
     Ok(password)
 }
@@ -248,7 +244,7 @@ pub async fn createuser(mut settings: Settings, args: CreateUser) -> Result<(), 
 
 fn taken(settings: &Settings) -> CliError {
     CliError::Usage(format!(
-        "Error: That {} is already taken.",
+        "That {} is already taken.",
         settings.username_field
     ))
 }
@@ -263,7 +259,7 @@ pub async fn changepassword(
     let user = store
         .user_by_username(&username)
         .await?
-        .ok_or_else(|| CliError::Usage(format!("Error: user '{username}' does not exist")))?;
+        .ok_or_else(|| CliError::Usage(format!("user '{username}' does not exist")))?;
     let password = read_password(password_stdin)?;
     check_password(
         &settings,
