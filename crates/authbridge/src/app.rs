@@ -29,6 +29,8 @@ pub enum StartupError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    WeakSecrets(#[from] crate::config::secrets::WeakSecrets),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -36,13 +38,29 @@ pub enum StartupError {
     },
 }
 
-/// Django's `get_random_secret_key()`: 50 characters from its alphabet.
-fn generate_secret_key() -> String {
+/// Django's `get_random_secret_key()`: 50 characters from its alphabet, or more when the key
+/// signs HS384/HS512 tokens (PyJWT wants as many bytes as the digest: 48/64).
+fn generate_secret_key(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
     let mut rng = rand::rng();
-    (0..50)
+    (0..len.max(50))
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+/// Warn (once, at start) about a secret file others can read; `doctor` fails on it.
+pub fn secret_file_permission_problem(path: &std::path::Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        crate::config::secrets::loose_permissions(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Use `DJANGO_SECRET_KEY` when set; otherwise load the generated key, generating and storing it
@@ -58,6 +76,12 @@ pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
     };
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => {
+            if let Some(problem) = secret_file_permission_problem(&path) {
+                tracing::warn!(
+                    "secret file {} {problem}: anyone who can read it can mint tokens for any user",
+                    path.display()
+                );
+            }
             settings.secret_key = Some(SecretString::from(text.trim().to_string()));
             return Ok(());
         }
@@ -65,7 +89,11 @@ pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(file_err(e)),
     }
-    let key = generate_secret_key();
+    let hmac_len = match settings.simple_jwt.signing_key {
+        None => crate::config::secrets::hmac_min_bytes(settings.simple_jwt.algorithm),
+        Some(_) => None,
+    };
+    let key = generate_secret_key(hmac_len.unwrap_or(0));
     write_private(&path, &key).map_err(file_err)?;
     tracing::warn!(
         "No DJANGO_SECRET_KEY configured: generated one and stored it in {}. Django must sign and \
@@ -87,8 +115,8 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")
+    // No trailing newline: Django reads the file as the key (`open(...).read()`), byte for byte.
+    file.write_all(contents.as_bytes())
 }
 
 pub fn user_table(settings: &Settings) -> UserTable {
@@ -179,6 +207,7 @@ pub struct Application {
 impl Application {
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         ensure_secret_key(&mut settings)?;
+        crate::config::secrets::enforce(&settings)?;
         let store = open_store(&settings).await?;
         let addr = settings.bind;
         let ops_addr = settings.edge.ops_bind;

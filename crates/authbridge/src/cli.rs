@@ -1,4 +1,7 @@
-//! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`.
+//! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`, `doctor`.
+
+mod doctor;
+pub use doctor::doctor;
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -8,7 +11,8 @@ use zeroize::Zeroizing;
 
 use crate::app;
 use crate::config::Settings;
-use crate::storage::{NewUser, StorageError};
+use crate::storage::{NewUser, StorageError, User};
+use crate::validation::{validate_username, UserAttribute};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,7 +38,8 @@ pub enum Command {
     },
     /// Create Django's tables if absent, then authbridge's own (idempotent).
     Migrate,
-    /// Create a user, hashing the password as Django does.
+    /// Create a user, hashing the password as Django does. The username must pass Django's
+    /// username validator and the password AUTH_PASSWORD_VALIDATORS (as `createsuperuser`).
     Createuser {
         username: String,
         #[arg(long)]
@@ -45,15 +50,26 @@ pub enum Command {
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Accept a password that fails AUTH_PASSWORD_VALIDATORS (createsuperuser's "Bypass
+        /// password validation" answer). The username is always validated.
+        #[arg(long)]
+        skip_validation: bool,
     },
-    /// Set a user's password.
+    /// Set a user's password (validated by AUTH_PASSWORD_VALIDATORS, as Django's `changepassword`).
     Changepassword {
         username: String,
         #[arg(long)]
         password_stdin: bool,
+        /// Accept a password that fails AUTH_PASSWORD_VALIDATORS.
+        #[arg(long)]
+        skip_validation: bool,
     },
     /// Log a user out everywhere: blacklist every refresh token (every login) of the user.
     LogoutUser { username: String },
+    /// Audit the configuration and the database (secrets, file permissions, Django's tables, hash
+    /// algorithms, clock) and print the Django and Auth.js settings to paste. Changes nothing;
+    /// exits non-zero when a check fails.
+    Doctor,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +82,11 @@ pub enum CliError {
     Usage(String),
     #[error("reading the password: {0}")]
     Io(#[from] std::io::Error),
+    /// Django's validation messages, one per line.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    #[error("doctor: {0} check(s) failed")]
+    DoctorFailed(usize),
 }
 
 /// Read a password from stdin (one line) or prompt twice without echo.
@@ -78,35 +99,114 @@ fn read_password(from_stdin: bool) -> Result<Zeroizing<String>, CliError> {
         let first = Zeroizing::new(rpassword::prompt_password("Password: ")?);
         let second = Zeroizing::new(rpassword::prompt_password("Password (again): ")?);
         if first != second {
-            return Err(CliError::Usage(
-                "Error: Your passwords didn't match.".into(),
-            ));
+            return Err(CliError::Usage("Your passwords didn't match.".into()));
         }
         first
     };
-    if password.is_empty() {
-        return Err(CliError::Usage(
-            "Error: Blank passwords aren't allowed.".into(),
-        ));
+    if password.trim().is_empty() {
+        return Err(CliError::Usage("Blank passwords aren't allowed.".into()));
     }
     Ok(password)
 }
 
-pub async fn createuser(
-    mut settings: Settings,
-    username: String,
-    email: Option<String>,
-    superuser: bool,
-    password_stdin: bool,
+/// Django's `validate_password(password, user)` against `AUTH_PASSWORD_VALIDATORS`. Refusals are
+/// Django's messages (then a hint); with `skip` they are printed as a warning and the password is
+/// accepted, as answering "y" to createsuperuser's "Bypass password validation" prompt does.
+fn check_password(
+    settings: &Settings,
+    password: &str,
+    user: &[UserAttribute<'_>],
+    skip: bool,
 ) -> Result<(), CliError> {
-    let password = read_password(password_stdin)?;
+    let messages = settings.password_validators.validate(password, Some(user));
+    if messages.is_empty() {
+        return Ok(());
+    }
+    if skip {
+        eprintln!(
+            "Warning: password validation bypassed (--skip-validation):\n{}",
+            messages.join("\n")
+        );
+        return Ok(());
+    }
+    let mut lines = messages;
+    lines.push(
+        "(The password fails AUTH_PASSWORD_VALIDATORS; --skip-validation accepts it anyway.)"
+            .into(),
+    );
+    Err(CliError::Invalid(lines))
+}
+
+/// The username rule of Django's `auth_user.username`; a custom user model's USERNAME_FIELD has
+/// validators authbridge cannot know, so only blankness is checked there.
+fn check_username(settings: &Settings, username: &str) -> Result<(), CliError> {
+    let errors = if settings.username_field == "username" {
+        validate_username(username)
+    } else if username.is_empty() {
+        vec![format!(
+            "{} cannot be blank.",
+            capfirst(&settings.username_field)
+        )]
+    } else {
+        Vec::new()
+    };
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(vec![errors.join("; ")]))
+    }
+}
+
+fn capfirst(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// `user`'s attributes for UserAttributeSimilarityValidator.
+fn attributes<'a>(username_field: &'a str, user: &'a User) -> Vec<UserAttribute<'a>> {
+    let mut v = vec![UserAttribute::new(username_field, &user.username)];
+    for (name, value) in [
+        ("first_name", &user.first_name),
+        ("last_name", &user.last_name),
+        ("email", &user.email),
+    ] {
+        if name != username_field {
+            if let Some(value) = value {
+                v.push(UserAttribute::new(name, value));
+            }
+        }
+    }
+    v
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub superuser: bool,
+    pub password_stdin: bool,
+    pub skip_validation: bool,
+}
+
+pub async fn createuser(mut settings: Settings, args: CreateUser) -> Result<(), CliError> {
+    let CreateUser {
+        username,
+        email,
+        superuser,
+        password_stdin,
+        skip_validation,
+    } = args;
+    // Django's order: the username (never bypassable), then whether it is taken, then the
+    // password.
+    check_username(&settings, &username)?;
     app::ensure_secret_key(&mut settings)?;
     let store = app::open_store(&settings).await?;
-    let passwords = app::password_service(&settings)?;
-    let encoded = passwords
-        .make(password)
-        .await
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if store.user_by_username(&username).await?.is_some() {
+        return Err(taken(&settings));
+    }
     let email = email.unwrap_or_else(|| {
         if settings.username_field == "email" {
             username.clone()
@@ -114,6 +214,17 @@ pub async fn createuser(
             String::new()
         }
     });
+    let password = read_password(password_stdin)?;
+    let mut user = vec![UserAttribute::new(&settings.username_field, &username)];
+    if settings.username_field != "email" {
+        user.push(UserAttribute::new("email", &email));
+    }
+    check_password(&settings, &password, &user, skip_validation)?;
+    let passwords = app::password_service(&settings)?;
+    let encoded = passwords
+        .make(password)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let new = NewUser {
         username: username.clone(),
         password: encoded,
@@ -128,25 +239,36 @@ pub async fn createuser(
             println!("Created user {:?} (id {}).", user.username, user.id);
             Ok(())
         }
-        Err(StorageError::Conflict(_)) => Err(CliError::Usage(format!(
-            "Error: That {} is already taken.",
-            settings.username_field
-        ))),
+        Err(StorageError::Conflict(_)) => Err(taken(&settings)),
         Err(e) => Err(e.into()),
     }
+}
+
+fn taken(settings: &Settings) -> CliError {
+    CliError::Usage(format!(
+        "That {} is already taken.",
+        settings.username_field
+    ))
 }
 
 pub async fn changepassword(
     settings: Settings,
     username: String,
     password_stdin: bool,
+    skip_validation: bool,
 ) -> Result<(), CliError> {
     let store = app::open_store(&settings).await?;
     let user = store
         .user_by_username(&username)
         .await?
-        .ok_or_else(|| CliError::Usage(format!("Error: user '{username}' does not exist")))?;
+        .ok_or_else(|| CliError::Usage(format!("user '{username}' does not exist")))?;
     let password = read_password(password_stdin)?;
+    check_password(
+        &settings,
+        &password,
+        &attributes(&settings.username_field, &user),
+        skip_validation,
+    )?;
     let passwords = app::password_service(&settings)?;
     let encoded = passwords
         .make(password)

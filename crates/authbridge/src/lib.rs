@@ -19,3 +19,4 @@ pub mod passwords;
 pub mod server;
 pub mod storage;
 pub mod tokens;
+pub mod validation;

@@ -59,14 +59,26 @@ async fn main() -> anyhow::Result<()> {
             email,
             superuser,
             password_stdin,
+            skip_validation,
         } => {
-            cli::createuser(settings, username, email, superuser, password_stdin).await?;
+            let args = cli::CreateUser {
+                username,
+                email,
+                superuser,
+                password_stdin,
+                skip_validation,
+            };
+            cli::createuser(settings, args).await?;
         }
         Command::Changepassword {
             username,
             password_stdin,
+            skip_validation,
         } => {
-            cli::changepassword(settings, username, password_stdin).await?;
+            cli::changepassword(settings, username, password_stdin, skip_validation).await?;
+        }
+        Command::Doctor => {
+            cli::doctor(settings).await?;
         }
         Command::LogoutUser { username } => cli::logout_user(settings, username).await?,
     }

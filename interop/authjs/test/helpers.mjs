@@ -33,7 +33,7 @@ function baseEnv(dir, overrides) {
     RUST_BACKTRACE: "1",
     ...(process.env.RUST_LOG && { RUST_LOG: process.env.RUST_LOG }),
     DATABASE_URL: `sqlite:///${join(dir, "db.sqlite3")}`,
-    DJANGO_SECRET_KEY: `django-insecure-${randomSecret()}`,
+    DJANGO_SECRET_KEY: `interop-${randomSecret(48)}`,
     AUTH_SECRET: randomSecret(),
     AUTHBRIDGE_SERVICE_TOKEN: randomSecret(),
     SIMPLE_JWT_ROTATE_REFRESH_TOKENS: "true",

@@ -90,7 +90,7 @@ async function startAuthbridge(env) {
     HOME: process.env.HOME,
     RUST_LOG: process.env.RUST_LOG || "info,sqlx=warn",
     DATABASE_URL: `sqlite:///${join(dir, "db.sqlite3")}`,
-    DJANGO_SECRET_KEY: `django-insecure-${randomBytes(24).toString("base64url")}`,
+    DJANGO_SECRET_KEY: `interop-${randomBytes(48).toString("base64url")}`,
     PASSWORD_HASHERS: "django.contrib.auth.hashers.MD5PasswordHasher",
     ...env,
   };

@@ -7,6 +7,7 @@ pub mod browser;
 mod database;
 pub mod edge;
 mod login;
+pub mod secrets;
 pub mod simple_jwt;
 
 pub use browser::BrowserSettings;
@@ -165,6 +166,10 @@ pub struct Settings {
     pub authjs_refresh_claims: Vec<String>,
     /// The network edge: timeouts, connection cap, hosts, proxies, public origin, ops listener.
     pub edge: EdgeSettings,
+    /// `AUTHBRIDGE_INSECURE_DEV`: start with weak secrets (logged loudly); development only.
+    pub insecure_dev: bool,
+    /// Django's `AUTH_PASSWORD_VALIDATORS` (default: the four `startproject` configures).
+    pub password_validators: crate::validation::PasswordValidators,
 }
 
 impl Default for Settings {
@@ -192,6 +197,8 @@ impl Default for Settings {
             email_linking_providers: Vec::new(),
             authjs_refresh_claims: vec!["refreshToken".into(), "refresh_token".into()],
             edge: EdgeSettings::default(),
+            insecure_dev: false,
+            password_validators: crate::validation::PasswordValidators::default(),
         }
     }
 }
@@ -226,6 +233,8 @@ impl Settings {
         "AUTHBRIDGE_TRUSTED_ORIGINS",
         "AUTHBRIDGE_EMAIL_LINKING_PROVIDERS",
         "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS",
+        "AUTHBRIDGE_INSECURE_DEV",
+        "AUTH_PASSWORD_VALIDATORS",
     ];
 
     /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
@@ -346,6 +355,18 @@ impl Settings {
                 }
                 self.authjs_refresh_claims = list;
             }
+            "AUTHBRIDGE_INSECURE_DEV" => self.insecure_dev = value.boolean(key)?,
+            "AUTH_PASSWORD_VALIDATORS" => {
+                // TOML: an array of tables; env: the same as JSON (Django's shape).
+                let json = match value {
+                    RawValue::Toml(v) => serde_json::to_value(v)
+                        .map_err(|e| RawValue::invalid(key, e.to_string()))?,
+                    RawValue::Env(s) => serde_json::from_str(s)
+                        .map_err(|e| RawValue::invalid(key, format!("not JSON: {e}")))?,
+                };
+                self.password_validators = crate::validation::PasswordValidators::from_json(&json)
+                    .map_err(|e| RawValue::invalid(key, e.to_string()))?;
+            }
             k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
             k if LoginSettings::KEYS.contains(&k) => self.login.set(k, value)?,
             k if EdgeSettings::KEYS.contains(&k) => self.edge.set(k, value)?,
@@ -457,6 +478,38 @@ ROTATE_REFRESH_TOKENS = true
             .unwrap_err()
             .to_string();
         assert!(err.contains("NOPE"), "{err}");
+    }
+
+    #[test]
+    fn password_validators_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[AUTH_PASSWORD_VALIDATORS]]
+NAME = "django.contrib.auth.password_validation.MinimumLengthValidator"
+OPTIONS = { min_length = 12 }
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(
+            s.password_validators.validate("short-pw", None),
+            ["This password is too short. It must contain at least 12 characters."]
+        );
+        let s = Settings::load(None, env(&[("AUTH_PASSWORD_VALIDATORS", "[]")])).unwrap();
+        assert!(s.password_validators.validate("1", None).is_empty());
+        let err = Settings::load(
+            None,
+            env(&[("AUTH_PASSWORD_VALIDATORS", r#"[{"NAME": "Nope"}]"#)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("AUTH_PASSWORD_VALIDATORS") && err.contains("Nope"),
+            "{err}"
+        );
     }
 
     #[test]

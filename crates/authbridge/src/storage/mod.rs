@@ -104,6 +104,29 @@ pub enum RotateOutcome {
     Blacklisted,
 }
 
+/// Read-only facts about a database for `authbridge doctor` (nothing is created or changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    /// Every table present (PostgreSQL: in the current schema), sorted.
+    pub tables: Vec<String>,
+    /// Names in `authbridge_migrations` (empty when that table is absent).
+    pub own_migrations_applied: Vec<String>,
+    /// Distinct algorithm prefixes of the user table's `password` column (the text before the
+    /// first `$`), with their row counts, sorted by prefix. `"!"` counts unusable passwords;
+    /// `""` counts values without a `$` (empty, legacy unsalted MD5, or not a Django hash).
+    /// Empty when the user table is absent. Never a password hash itself.
+    pub password_algorithms: Vec<(String, i64)>,
+    /// The database's own clock (`CURRENT_TIMESTAMP` / `clock_timestamp()`).
+    pub now: DateTime<Utc>,
+}
+
+impl Inspection {
+    /// authbridge's migrations this build knows, in order.
+    pub fn own_migrations_known() -> Vec<&'static str> {
+        migrate::OWN_MIGRATIONS.iter().map(|m| m.name).collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlacklistOutcome {
     Blacklisted,
@@ -322,6 +345,8 @@ pub trait Store:
     async fn migrate(&self) -> Result<MigrationReport>;
     /// `true` once the database answers.
     async fn ping(&self) -> Result<()>;
+    /// Read-only facts for `authbridge doctor`; works on a database that was never migrated.
+    async fn inspect(&self) -> Result<Inspection>;
     fn backend(&self) -> &'static str;
 }
 
@@ -466,6 +491,9 @@ impl Store for Detached {
     }
     async fn ping(&self) -> Result<()> {
         self.0.ping().await
+    }
+    async fn inspect(&self) -> Result<Inspection> {
+        self.0.inspect().await
     }
     fn backend(&self) -> &'static str {
         self.0.backend()

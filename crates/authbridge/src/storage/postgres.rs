@@ -205,6 +205,49 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn inspect(&self) -> Result<super::Inspection> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tables: Vec<String> = Self::table_names(&mut conn).await?.into_iter().collect();
+        tables.sort();
+        let own_migrations_applied = if tables.iter().any(|t| t == "authbridge_migrations") {
+            sqlx::query_scalar(
+                "SELECT \"name\"::text FROM \"authbridge_migrations\" ORDER BY \"name\"",
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        } else {
+            Vec::new()
+        };
+        let password_algorithms = if tables.contains(&self.users.table) {
+            let sql = format!(
+                "SELECT CASE WHEN left(\"password\", 1) = '!' THEN '!' \
+                 WHEN strpos(\"password\", '$') > 0 THEN split_part(\"password\", '$', 1) \
+                 ELSE '' END::text AS \"algorithm\", COUNT(*)::bigint AS \"n\" FROM {} \
+                 GROUP BY 1 ORDER BY 1",
+                migrate::quote_ident(&self.users.table)
+            );
+            sqlx::query_as::<_, (String, i64)>(&sql)
+                .fetch_all(&mut *conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+        // clock_timestamp(), not now(): now() is the transaction's start.
+        let micros: i64 =
+            sqlx::query_scalar("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint")
+                .fetch_one(&mut *conn)
+                .await?;
+        let now = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(|| {
+            super::StorageError::Schema("the database clock is out of range".into())
+        })?;
+        Ok(super::Inspection {
+            tables,
+            own_migrations_applied,
+            password_algorithms,
+            now,
+        })
+    }
+
     fn backend(&self) -> &'static str {
         "postgresql"
     }

@@ -254,6 +254,48 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn inspect(&self) -> Result<super::Inspection> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tables: Vec<String> = Self::table_names(&mut conn).await?.into_iter().collect();
+        tables.sort();
+        let own_migrations_applied = if tables.iter().any(|t| t == "authbridge_migrations") {
+            sqlx::query_scalar("SELECT \"name\" FROM \"authbridge_migrations\" ORDER BY \"name\"")
+                .fetch_all(&mut *conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let password_algorithms = if tables.contains(&self.users.table) {
+            let sql = format!(
+                "SELECT CASE WHEN substr(\"password\", 1, 1) = '!' THEN '!' \
+                 WHEN instr(\"password\", '$') > 0 \
+                 THEN substr(\"password\", 1, instr(\"password\", '$') - 1) ELSE '' END \
+                 AS \"algorithm\", COUNT(*) AS \"n\" FROM {} GROUP BY 1 ORDER BY 1",
+                migrate::quote_ident(&self.users.table)
+            );
+            sqlx::query_as::<_, (String, i64)>(&sql)
+                .fetch_all(&mut *conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+        // julianday('now') has millisecond precision; 2440587.5 is the Unix epoch's Julian day.
+        let millis: i64 = sqlx::query_scalar(
+            "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let now = chrono::DateTime::from_timestamp_millis(millis).ok_or_else(|| {
+            super::StorageError::Schema("the database clock is out of range".into())
+        })?;
+        Ok(super::Inspection {
+            tables,
+            own_migrations_applied,
+            password_algorithms,
+            now,
+        })
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }

@@ -8,6 +8,7 @@ mod algorithms;
 mod bad_input;
 mod browser;
 mod cancellation;
+mod cli;
 mod edge;
 mod sessions;
 mod storage;

@@ -8,7 +8,8 @@ use reqwest::{Client, Response};
 use serde_json::Value;
 use std::net::SocketAddr;
 
-pub const SECRET: &str = "test-django-secret-key-0123456789abcdefghijklmnop";
+/// Strong enough for the startup check (Django's W009: 50+ characters; PyJWT: 32+ bytes for HS256).
+pub const SECRET: &str = "test-django-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
 
 /// The database backends every black-box test runs on.
 pub fn backends() -> Vec<&'static str> {

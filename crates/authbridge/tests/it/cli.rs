@@ -1,0 +1,499 @@
+//! The command line, black-box: the real binary with a clean environment. `serve` refuses weak
+//! secrets (development mode allows them loudly), the generated secret file is private and holds
+//! the key alone, `createuser`/`changepassword` apply Django's validators, `doctor` audits.
+
+use crate::support::{backends, TestDb, SECRET};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_authbridge");
+
+fn command(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .current_dir(dir)
+        .env("RUST_LOG", "info")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Run to completion with `stdin` as standard input.
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut child = command(dir, env, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn authbridge");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `serve` on port 0 until it prints its address (`Ok`), or until it exits (`Err(output)`).
+struct Served {
+    child: Child,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
+
+impl Served {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Result<Self, (Option<i32>, String)> {
+        let mut child = command(dir, env, &["serve", "--bind", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn authbridge");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (err_tx, err_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let started = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+        let served = Self {
+            child,
+            stderr: err_rx,
+        };
+        if started {
+            Ok(served)
+        } else {
+            let mut served = served;
+            let status = served.child.wait().expect("wait");
+            Err((status.code(), served.stderr_text()))
+        }
+    }
+
+    fn stderr_text(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(100));
+        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sqlite_env(dir: &Path) -> String {
+    format!("sqlite:///{}", dir.join("db.sqlite3").display())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding 6: weak secrets
+
+#[test]
+fn serve_refuses_weak_secrets_naming_the_setting_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let cases: &[(&str, &str)] = &[
+        ("DJANGO_SECRET_KEY", "a"),
+        ("DJANGO_SECRET_KEY", "sixteen-chars-xy"),
+        (
+            "DJANGO_SECRET_KEY",
+            "django-insecure-q9#t2v@x8!m4k1^z7w&e5r(0y)b6n3c-h_j+l=s%d*f$g",
+        ),
+    ];
+    for (key, value) in cases {
+        let (code, stderr) = Served::start(dir.path(), &[("DATABASE_URL", &db), (key, value)])
+            .err()
+            .unwrap();
+        assert_ne!(code, Some(0));
+        assert!(
+            stderr.contains("refusing to start with weak secrets"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&format!("{key}: ")), "{stderr}");
+        // ("a" is in every message; the longer values must not appear.)
+        assert!(value.len() < 2 || !stderr.contains(value), "{stderr}");
+    }
+    for (key, value) in [
+        ("AUTH_SECRET", "x"),
+        ("AUTH_SECRET_1", "old-but-short"),
+        ("NEXTAUTH_SECRET", "v4-short"),
+        ("AUTHBRIDGE_SERVICE_TOKEN", "x"),
+    ] {
+        let (code, stderr) = Served::start(
+            dir.path(),
+            &[
+                ("DATABASE_URL", &db),
+                ("DJANGO_SECRET_KEY", SECRET),
+                (key, value),
+            ],
+        )
+        .err()
+        .unwrap();
+        assert_ne!(code, Some(0));
+        let named = if key == "AUTHBRIDGE_SERVICE_TOKEN" {
+            key
+        } else {
+            "AUTH_SECRET/AUTH_SECRET_1..3/NEXTAUTH_SECRET"
+        };
+        assert!(stderr.contains(named), "{key}: {stderr}");
+        assert!(stderr.contains("fewer than 32"), "{key}: {stderr}");
+    }
+    // HS512 needs a 64-byte key (PyJWT); SECRET is long enough for Django and HS256 only.
+    let (_, stderr) = Served::start(
+        dir.path(),
+        &[
+            ("DATABASE_URL", &db),
+            ("DJANGO_SECRET_KEY", SECRET),
+            ("SIMPLE_JWT_ALGORITHM", "HS512"),
+        ],
+    )
+    .err()
+    .unwrap();
+    assert!(stderr.contains("below the minimum of 64 bytes"), "{stderr}");
+}
+
+#[test]
+fn insecure_dev_mode_starts_with_weak_secrets_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let mut served = Served::start(
+        dir.path(),
+        &[
+            ("DATABASE_URL", &db),
+            ("DJANGO_SECRET_KEY", "a"),
+            ("AUTH_SECRET", "x"),
+            ("AUTHBRIDGE_INSECURE_DEV", "true"),
+        ],
+    )
+    .map_err(|(_, e)| e)
+    .expect("starts in development mode");
+    let stderr = served.stderr_text();
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(stderr.contains("AUTHBRIDGE_INSECURE_DEV"), "{stderr}");
+    assert!(stderr.contains("DJANGO_SECRET_KEY"), "{stderr}");
+    assert!(stderr.contains("AUTH_SECRET"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding 14 and the issue-12 note: the secret file
+
+#[cfg(unix)]
+#[test]
+fn generated_secret_file_is_private_holds_only_the_key_and_passes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let mut served = Served::start(dir.path(), &[("DATABASE_URL", &db)])
+        .map_err(|(_, e)| e)
+        .expect("starts with a generated key");
+    let path = dir.path().join("authbridge.secret");
+    let key = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(key.chars().count(), 50, "{key:?}");
+    assert!(!key.ends_with('\n'), "no trailing newline");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!served.stderr_text().contains(&key));
+    drop(served);
+
+    // HS512 without a SIGNING_KEY: the generated key is long enough for PyJWT (64 bytes).
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let served = Served::start(
+        dir.path(),
+        &[("DATABASE_URL", &db), ("SIMPLE_JWT_ALGORITHM", "HS512")],
+    )
+    .map_err(|(_, e)| e)
+    .expect("starts with a generated HS512 key");
+    let key = std::fs::read_to_string(dir.path().join("authbridge.secret")).unwrap();
+    assert_eq!(key.len(), 64);
+    drop(served);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_readable_secret_file_is_warned_about_at_start_and_fails_doctor() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let path = dir.path().join("shared.secret");
+    std::fs::write(&path, SECRET).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let file = path.display().to_string();
+    let env = [
+        ("DATABASE_URL", db.as_str()),
+        ("AUTHBRIDGE_SECRET_FILE", file.as_str()),
+    ];
+    let mut served = Served::start(dir.path(), &env)
+        .map_err(|(_, e)| e)
+        .expect("starts");
+    let stderr = served.stderr_text();
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(stderr.contains("mode 644"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    drop(served);
+
+    let out = run(dir.path(), &env, &["doctor"], "");
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL secret file permissions:") && stdout.contains("mode 644"),
+        "{stdout}"
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(dir.path(), &env, &["doctor"], "");
+    let (stdout, _) = text(&out);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("ok   secret file permissions:"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding 12: createuser and changepassword validate as Django does
+
+const BAD_USERNAME: &str = "Enter a valid username. This value may contain only letters, \
+                            numbers, and @/./+/-/_ characters.";
+
+#[tokio::test]
+async fn createuser_applies_djangos_username_and_password_validators() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DJANGO_SECRET_KEY", SECRET),
+            (
+                "PASSWORD_HASHERS",
+                "django.contrib.auth.hashers.MD5PasswordHasher",
+            ),
+        ];
+        let createuser = |args: &[&str], password: &str| {
+            let mut all = vec!["createuser"];
+            all.extend_from_slice(args);
+            all.push("--password-stdin");
+            run(dir.path(), &env, &all, &format!("{password}\n"))
+        };
+
+        let out = createuser(&["bad user!<x>", "--superuser"], "a-fine-passphrase-42");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {stdout}{stderr}");
+        assert!(stderr.contains(BAD_USERNAME), "{backend}: {stderr}");
+
+        let out = createuser(&["admin", "--superuser"], "1");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {stdout}{stderr}");
+        for message in [
+            "This password is too short. It must contain at least 8 characters.",
+            "This password is too common.",
+            "This password is entirely numeric.",
+            "--skip-validation",
+        ] {
+            assert!(stderr.contains(message), "{backend}: {stderr}");
+        }
+
+        let out = createuser(&["admin", "--email", "admin@example.com"], "admin@example");
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {stderr}");
+        assert!(
+            stderr.contains("The password is too similar to the email address."),
+            "{backend}: {stderr}"
+        );
+
+        // --skip-validation never lets an invalid username through.
+        let out = createuser(&["bad user!<x>", "--skip-validation"], "1");
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {stderr}");
+        assert!(stderr.contains(BAD_USERNAME), "{backend}: {stderr}");
+        let doctor = run(dir.path(), &env, &["doctor"], "");
+        assert!(
+            text(&doctor).0.contains("password hashes: no users yet"),
+            "{backend}: nothing was created: {}",
+            text(&doctor).0
+        );
+
+        // ... but accepts a weak password, saying so.
+        let out = createuser(&["admin", "--superuser", "--skip-validation"], "1");
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{backend}: {stdout}{stderr}");
+        assert!(stderr.contains("This password is too common."), "{stderr}");
+        assert!(stdout.contains("Created user \"admin\""), "{stdout}");
+
+        let out = createuser(&["admin"], "another-fine-passphrase");
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr.contains("That username is already taken."),
+            "{stderr}"
+        );
+
+        // changepassword: the same validators, with the stored user's attributes.
+        let change = |args: &[&str], password: &str| {
+            let mut all = vec!["changepassword", "admin", "--password-stdin"];
+            all.extend_from_slice(args);
+            run(dir.path(), &env, &all, &format!("{password}\n"))
+        };
+        let out = change(&[], "12345678");
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("This password is too common."), "{stderr}");
+        assert!(
+            stderr.contains("This password is entirely numeric."),
+            "{stderr}"
+        );
+        let out = change(&[], "admin1234");
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("The password is too similar to the username."),
+            "{stderr}"
+        );
+        let out = change(&[], "a-fine-passphrase-42");
+        assert!(out.status.success(), "{}", text(&out).1);
+        let out = change(&["--skip-validation"], "12345678");
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// doctor
+
+#[tokio::test]
+async fn doctor_passes_a_good_setup_and_prints_the_settings_to_paste() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let token = "svc-0123456789abcdefghijklmnopqrstuvwxyz";
+        let auth = "q3Zp8yR1m0Xk2bV9tW4nC7sL5dF6gH8jK0aE1iO3uY4=";
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DJANGO_SECRET_KEY", SECRET),
+            ("AUTH_SECRET", auth),
+            ("AUTHBRIDGE_SERVICE_TOKEN", token),
+            ("SIMPLE_JWT_ROTATE_REFRESH_TOKENS", "true"),
+            ("SIMPLE_JWT_ACCESS_TOKEN_LIFETIME", "600"),
+        ];
+        let out = run(dir.path(), &env, &["migrate"], "");
+        assert!(out.status.success(), "{}", text(&out).1);
+        let out = run(
+            dir.path(),
+            &env,
+            &["createuser", "alice", "--password-stdin"],
+            "correct horse battery staple\n",
+        );
+        assert!(out.status.success(), "{}", text(&out).1);
+
+        let out = run(dir.path(), &env, &["doctor"], "");
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{backend}: {stdout}{stderr}");
+        assert!(!stdout.contains('\x1b'), "no colours into a pipe");
+        for secret in [SECRET, token, auth] {
+            assert!(!stdout.contains(secret) && !stderr.contains(secret));
+        }
+        for line in [
+            "ok   secret strength:",
+            "ok   Django tables:",
+            "ok   authbridge migrations: 1 applied",
+            "ok   password hashes: 1 pbkdf2_sha256 hash(es), the preferred hasher",
+            "ok   Auth.js secrets: 1 set",
+            "ok   service token:",
+            "ok   clock:",
+            "    \"ROTATE_REFRESH_TOKENS\": True,",
+            "    \"ACCESS_TOKEN_LIFETIME\": timedelta(seconds=600),",
+            "    \"SIGNING_KEY\": SECRET_KEY,",
+            "SECRET_KEY = os.environ[\"DJANGO_SECRET_KEY\"]",
+            "AUTHBRIDGE_SERVICE_TOKEN=\n",
+            "0 failed",
+        ] {
+            assert!(stdout.contains(line), "{backend}: {line:?} in\n{stdout}");
+        }
+        assert!(!stdout.contains("FAIL"), "{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn doctor_fails_on_weak_secrets_missing_tables_and_hashes_without_a_hasher() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let weak = "weak-but-secret-value";
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DJANGO_SECRET_KEY", weak),
+        ];
+        let out = run(dir.path(), &env, &["doctor"], "");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("FAIL secret strength: DJANGO_SECRET_KEY: has 21 characters"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains(weak) && !stderr.contains(weak));
+        if backend == "postgres" {
+            assert!(
+                stdout.contains("FAIL Django tables: missing auth_user"),
+                "{stdout}"
+            );
+            assert!(
+                stdout.contains("FAIL authbridge migrations: not applied"),
+                "{stdout}"
+            );
+        } else {
+            assert!(stdout.contains("FAIL database: SQLite file"), "{stdout}");
+        }
+
+        // MD5 hashes in the table, but PASSWORD_HASHERS is Django's default (no MD5).
+        let md5_env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DJANGO_SECRET_KEY", SECRET),
+            (
+                "PASSWORD_HASHERS",
+                "django.contrib.auth.hashers.MD5PasswordHasher",
+            ),
+        ];
+        let out = run(
+            dir.path(),
+            &md5_env,
+            &["createuser", "olduser", "--password-stdin"],
+            "correct horse battery staple\n",
+        );
+        assert!(out.status.success(), "{}", text(&out).1);
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DJANGO_SECRET_KEY", SECRET),
+        ];
+        let out = run(dir.path(), &env, &["doctor"], "");
+        let (stdout, _) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert!(
+            stdout.contains(
+                "FAIL password hashes: 1 md5 hash(es) but no configured hasher for them: those \
+                 users cannot log in (add django.contrib.auth.hashers.MD5PasswordHasher to \
+                 PASSWORD_HASHERS)"
+            ),
+            "{stdout}"
+        );
+        assert!(stdout.contains("1 failed"), "{stdout}");
+    }
+}
