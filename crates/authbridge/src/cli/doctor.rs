@@ -156,9 +156,64 @@ pub async fn doctor(mut settings: Settings) -> Result<(), CliError> {
     }
 
     // --- hosts and origins -----------------------------------------------------------------
-    // Host and origin checks belong here: ALLOWED_HOSTS, AUTHBRIDGE_PUBLIC_URL and
-    // AUTHBRIDGE_TRUSTED_PROXIES (issue 7, finding 10) are added on another branch; check each
-    // (set, not "*", https public URL) once they exist.
+    let edge = &settings.edge;
+    let default_hosts = crate::config::edge::EdgeSettings::default().allowed_hosts;
+    let public_bind = !settings.bind.ip().is_loopback();
+    if edge.allowed_hosts.iter().any(|h| h == "*") {
+        report.warn(
+            "allowed hosts",
+            "AUTHBRIDGE_ALLOWED_HOSTS contains \"*\": any Host header is answered (set the names \
+             clients use)",
+        );
+    } else if edge.allowed_hosts == default_hosts && public_bind {
+        report.fail(
+            "allowed hosts",
+            format!(
+                "listening on {} with the default AUTHBRIDGE_ALLOWED_HOSTS (local names only): \
+                 every other host gets 400; set the names clients use",
+                settings.bind
+            ),
+        );
+    } else {
+        report.ok(
+            "allowed hosts",
+            format!(
+                "AUTHBRIDGE_ALLOWED_HOSTS = {}",
+                edge.allowed_hosts.join(", ")
+            ),
+        );
+    }
+    match &edge.public_origin {
+        Some(origin) if origin.starts_with("http://") && public_bind => report.warn(
+            "public URL",
+            format!("AUTHBRIDGE_PUBLIC_URL {origin} is not https"),
+        ),
+        Some(origin) => report.ok("public URL", format!("own origin {origin}")),
+        None if public_bind => report.warn(
+            "public URL",
+            "AUTHBRIDGE_PUBLIC_URL not set: the CSRF own origin is rebuilt from the request's Host",
+        ),
+        None => report.ok("public URL", "not set (local development)"),
+    }
+    if edge.trusted_proxies.is_empty() {
+        report.ok(
+            "trusted proxies",
+            "none: X-Forwarded-* headers are ignored, the client is the TCP peer",
+        );
+    } else if edge.trusted_proxies.iter().any(|net| net.prefix_len() == 0) {
+        report.fail(
+            "trusted proxies",
+            "AUTHBRIDGE_TRUSTED_PROXIES contains a /0 network: any client could choose its address",
+        );
+    } else {
+        report.ok(
+            "trusted proxies",
+            format!(
+                "{} network(s) trusted for X-Forwarded-*",
+                edge.trusted_proxies.len()
+            ),
+        );
+    }
     if settings.trusted_origins.is_empty() {
         report.ok(
             "trusted origins",

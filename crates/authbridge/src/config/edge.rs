@@ -41,6 +41,11 @@ impl IpNet {
         Some(Self { addr, prefix })
     }
 
+    /// The prefix length: 0 is "every address".
+    pub fn prefix_len(&self) -> u8 {
+        self.prefix
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         // An IPv4 peer seen on a dual-stack socket as ::ffff:a.b.c.d is the IPv4 address.
         let ip = canonical(ip);

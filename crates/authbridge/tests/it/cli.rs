@@ -270,6 +270,47 @@ fn a_readable_secret_file_is_warned_about_at_start_and_fails_doctor() {
     assert!(stdout.contains("ok   secret file permissions:"), "{stdout}");
 }
 
+/// Finding 10 as doctor sees it: a public bind with the local-only default hosts, and a proxy list
+/// that trusts every address, are failures; a configured deployment passes.
+#[test]
+fn doctor_checks_hosts_public_url_and_proxies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let base = [("DATABASE_URL", db.as_str()), ("DJANGO_SECRET_KEY", SECRET)];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut env: Vec<(&str, &str)> = base.to_vec();
+        env.extend_from_slice(extra);
+        let out = run(dir.path(), &env, &["doctor"], "");
+        (out.status.code(), text(&out).0)
+    };
+    let (code, out) = with(&[("AUTHBRIDGE_BIND", "0.0.0.0:8080")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL allowed hosts:"), "{out}");
+    assert!(out.contains("warn public URL:"), "{out}");
+    let (code, out) = with(&[("AUTHBRIDGE_TRUSTED_PROXIES", "0.0.0.0/0")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL trusted proxies:"), "{out}");
+    let (code, out) = with(&[
+        ("AUTHBRIDGE_BIND", "0.0.0.0:8080"),
+        ("AUTHBRIDGE_ALLOWED_HOSTS", "auth.example.com"),
+        ("AUTHBRIDGE_PUBLIC_URL", "https://auth.example.com"),
+        ("AUTHBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8"),
+    ]);
+    assert!(
+        out.contains("ok   allowed hosts: AUTHBRIDGE_ALLOWED_HOSTS = auth.example.com"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok   public URL: own origin https://auth.example.com"),
+        "{out}"
+    );
+    assert!(out.contains("ok   trusted proxies:"), "{out}");
+    // (The database is not migrated here, so doctor still fails on that line, and only there.)
+    assert_eq!(out.matches("FAIL ").count(), 1, "{out}");
+    assert!(out.contains("FAIL database:"), "{out}");
+    assert_eq!(code, Some(1));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finding 12: createuser and changepassword validate as Django does
 
@@ -414,7 +455,7 @@ async fn doctor_passes_a_good_setup_and_prints_the_settings_to_paste() {
         for line in [
             "ok   secret strength:",
             "ok   Django tables:",
-            "ok   authbridge migrations: 1 applied",
+            "ok   authbridge migrations: 3 applied",
             "ok   password hashes: 1 pbkdf2_sha256 hash(es), the preferred hasher",
             "ok   Auth.js secrets: 1 set",
             "ok   service token:",
