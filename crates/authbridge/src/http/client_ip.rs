@@ -1,7 +1,8 @@
 //! The client's address as handlers see it: the peer address of the TCP connection, or, when the
 //! peer is one of the configured trusted proxies, the address it reports in `X-Forwarded-For`.
-//! The server inserts a `ClientIp` into every request's extensions (see `crate::app`); handlers
-//! take it as an extractor. Without one (a request built in-process) it is the unspecified address.
+//! The edge middleware (`http::edge`) inserts a `ClientIp` into every request's extensions, from
+//! the peer address `crate::server` records; handlers take it as an extractor. Without one (a
+//! request built in-process) it is the unspecified address.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
