@@ -244,20 +244,35 @@ def test_inactive_user_cannot_log_in(stack, ab):
 
 
 def test_refresh_after_deactivation(stack, ab):
+    """Deactivation ends every login of the user (issue 7's revocation): authbridge answers the
+    refresh as simplejwt does, and blacklists the user's refresh tokens in Django's own table, so
+    Django's simplejwt then refuses the token as blacklisted, and reactivation does not revive it."""
     u = stack.user("flipper")
     pair = login(stack, ab, "flipper")
+    # Before the deactivation Django answers the inactive user as simplejwt does.
     stack.orm("User.objects.filter(pk=args['id']).update(is_active=False)", id=u["id"])
     try:
+        other = login_pair_from_django(stack, u["id"])
+        d = stack.agent.request("POST", "/api/token/refresh/",
+                                json.dumps({"refresh": other}).encode(), "application/json")
+        assert (d.status, d.body) == (401, NO_ACTIVE_FOR_TOKEN), d.describe()
         r = ab.post_json("/api/token/refresh/", {"refresh": pair["refresh"]})
         assert (r.status, r.body) == (401, NO_ACTIVE_FOR_TOKEN), r.describe()
         assert r.headers.get("www-authenticate") == 'Bearer realm="api"', r.describe()
+        # The login is over, in Django's table too.
+        assert_outstanding_row(stack, pair["refresh"], u["id"], blacklisted=True)
         d = stack.agent.request("POST", "/api/token/refresh/",
                                 json.dumps({"refresh": pair["refresh"]}).encode(), "application/json")
-        assert (d.status, d.body) == (401, NO_ACTIVE_FOR_TOKEN), d.describe()
-        # A failed refresh blacklists nothing.
-        assert_outstanding_row(stack, pair["refresh"], u["id"], blacklisted=False)
+        assert (d.status, d.body) == (401, BLACKLISTED), d.describe()
     finally:
         stack.orm("User.objects.filter(pk=args['id']).update(is_active=True)", id=u["id"])
+    r = ab.post_json("/api/token/refresh/", {"refresh": pair["refresh"]})
+    assert (r.status, r.body) == (401, BLACKLISTED), r.describe()
+
+
+def login_pair_from_django(stack, user_id):
+    return stack.agent.exec(
+        "result = str(RefreshToken.for_user(User.objects.get(pk=args['id'])))", id=user_id)
 
 
 def test_refresh_of_deleted_user_is_401(stack, ab):
