@@ -216,7 +216,7 @@ async fn malformed_tokens_get_simplejwts_exact_bodies() {
 /// refused as PyJWT 2.15 refuses them; a numeric-string `exp` is a 401, not a 500.
 #[tokio::test]
 async fn tokens_pyjwt_refuses_are_refused() {
-    use crate::wire_probe::sign;
+    use crate::support::tokens::sign;
     let app = TestApp::spawn("sqlite", &[]).await;
     let now = chrono::Utc::now().timestamp();
     let claims =

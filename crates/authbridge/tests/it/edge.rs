@@ -4,21 +4,18 @@
 //! `/readyz` and `/metrics`. Timeouts are configured short so every test takes a few seconds at
 //! most; each measured bound has slack for a loaded machine.
 
-use crate::support::{backends, settings, status_body, TestApp, TestDb, SECRET};
+use crate::support::binary::{spawn_binary, stop_and_read_stderr};
+use crate::support::{
+    backends, seed_user, settings, status_body, TestApp, TestDb, FAST_HASHER, SECRET,
+};
 use authbridge::app::Application;
 use authbridge::config::Settings;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::io::{BufRead, Read as _};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const FAST_HASHER: (&str, &str) = (
-    "PASSWORD_HASHERS",
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-);
 
 /// Read until the peer closes (EOF or reset) or `limit` passes; returns what was read and
 /// whether it closed.
@@ -598,71 +595,12 @@ async fn readyz_and_metrics_on_the_ops_listener() {
     }
 }
 
-/// The built binary, serving with `env` (nothing else from the environment, so the default log
-/// filter applies); returns the child and its address.
-pub(crate) fn spawn_binary(env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn authbridge");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read stdout");
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    (child, addr)
-}
-
-pub(crate) fn stop_and_read_stderr(mut child: std::process::Child) -> String {
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("read stderr");
-    log
-}
-
 #[tokio::test]
 async fn logs_have_request_lines_and_never_secrets() {
     let db = TestDb::new("sqlite").await;
     let password = "correct-horse-battery-staple-4711";
     let auth_secret = "an-auth-js-secret-for-the-log-test-0123456789";
-    {
-        let s = settings(&db.url, &[FAST_HASHER]);
-        let store = authbridge::app::open_store(&s).await.expect("store");
-        let passwords = authbridge::app::password_service(&s).expect("hashers");
-        let encoded = passwords
-            .make(zeroize::Zeroizing::new(password.to_string()))
-            .await
-            .expect("hash");
-        store
-            .create_user(
-                &authbridge::storage::NewUser {
-                    username: "alice".into(),
-                    password: encoded,
-                    email: "alice@example.com".into(),
-                    is_active: true,
-                    ..Default::default()
-                },
-                chrono::Utc::now(),
-            )
-            .await
-            .expect("user");
-    }
+    seed_user(&db, &[FAST_HASHER], "alice", password).await;
     let env = [
         ("DATABASE_URL", db.url.as_str()),
         ("DJANGO_SECRET_KEY", SECRET),
