@@ -8,7 +8,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
-use crate::support::tokens::{decode_part, mint, now, sign};
+use crate::support::tokens::{claims_aged, decode_part, mint, now, sign};
 use crate::support::{backends, status_body, TestApp, SECRET};
 
 const PROBE_SETTINGS: &[(&str, &str)] = &[
@@ -27,14 +27,10 @@ const BLACKLISTED: &str = r#"{"detail":"Token is blacklisted","code":"token_not_
 const WRONG_TYPE: &str = r#"{"detail":"Token has wrong type","code":"token_not_valid"}"#;
 const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
 
+/// Fresh claims as simplejwt's defaults issue them (access 5 minutes, refresh 1 day).
 fn claims(token_type: &str, user_id: Value) -> Value {
-    let n = now();
-    let exp = if token_type == "access" {
-        n + 300
-    } else {
-        n + 86400
-    };
-    json!({"token_type": token_type, "exp": exp, "iat": n, "jti": uuid::Uuid::new_v4().simple().to_string(), "user_id": user_id})
+    let lifetime = if token_type == "access" { 300 } else { 86400 };
+    claims_aged(token_type, user_id, 0, lifetime)
 }
 
 async fn check(name: &str, res: reqwest::Response, status: u16, body: &str) {

@@ -24,7 +24,7 @@ pub struct InProcess {
     pub state: AppState,
     pub clock: MockClock,
     router: Router,
-    pub db: TestDb,
+    _db: TestDb,
 }
 
 /// A response, read whole.
@@ -60,7 +60,7 @@ impl InProcess {
             state,
             clock,
             router,
-            db,
+            _db: db,
         }
     }
 
