@@ -44,13 +44,14 @@ async fn spawn_with_user(backend: &str, settings: &[(&str, &str)]) -> TestApp {
 async fn cookie_login(app: &TestApp, extra: &[(&str, &str)]) -> (String, Value, HeaderMap) {
     let mut headers = vec![("origin", APP), ("sec-fetch-site", "same-site")];
     headers.extend_from_slice(extra);
-    let res = app.request(
-        Method::POST,
-        "/api/token/",
-        &headers,
-        Some(json!({"username": "alice", "password": "pass-1234"})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &headers,
+            Some(json!({"username": "alice", "password": "pass-1234"})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let h = res.headers().clone();
     let body: Value = res.json().await.expect("json");
@@ -118,13 +119,14 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         let app = spawn_with_user(backend, CORS).await;
         let login = json!({"username": "alice", "password": "pass-1234"});
 
-        let res = app.request(
-            Method::POST,
-            "/api/token/",
-            &[("origin", APP)],
-            Some(login.clone()),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/",
+                &[("origin", APP)],
+                Some(login.clone()),
+            )
+            .await;
         assert_eq!(res.status(), 200);
         assert_eq!(
             header(res.headers(), "access-control-allow-origin"),
@@ -153,13 +155,9 @@ async fn actual_responses_errors_included_carry_cors_headers() {
 
         // A 401, a DRF 405, the 404 fallback and a 415 are all readable by the allowed origin.
         let bad = json!({"username": "alice", "password": "wrong"});
-        let res = app.request(
-            Method::POST,
-            "/api/token/",
-            &[("origin", APP)],
-            Some(bad),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/", &[("origin", APP)], Some(bad))
+            .await;
         assert_eq!(res.status(), 401);
         assert_eq!(
             header(res.headers(), "access-control-allow-origin"),
@@ -191,13 +189,9 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         }
 
         // A plain OPTIONS (no Access-Control-Request-Method) is DRF's metadata, plus CORS.
-        let res = app.request(
-            Method::OPTIONS,
-            "/api/token/",
-            &[("origin", APP)],
-            None,
-        )
-        .await;
+        let res = app
+            .request(Method::OPTIONS, "/api/token/", &[("origin", APP)], None)
+            .await;
         assert_eq!(
             header(res.headers(), "access-control-allow-origin"),
             Some(APP)
@@ -206,13 +200,14 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         assert_eq!(body["name"], "Token Obtain Pair");
 
         // An unknown origin gets the normal answer and no CORS header: the browser blocks it.
-        let res = app.request(
-            Method::POST,
-            "/api/token/",
-            &[("origin", EVIL)],
-            Some(login),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/",
+                &[("origin", EVIL)],
+                Some(login),
+            )
+            .await;
         assert_eq!(res.status(), 200);
         assert!(cors_headers(res.headers()).is_empty());
         assert_eq!(header(res.headers(), "vary"), Some("Accept, origin"));
@@ -266,7 +261,9 @@ async fn urls_regex_and_origin_regexes() {
         ("origin", "http://localhost:5173"),
         ("access-control-request-method", "GET"),
     ];
-    let res = app.request(Method::OPTIONS, "/api/token/refresh/", &h, None).await;
+    let res = app
+        .request(Method::OPTIONS, "/api/token/refresh/", &h, None)
+        .await;
     assert_eq!(
         header(res.headers(), "access-control-allow-origin"),
         Some("http://localhost:5173")
@@ -280,7 +277,9 @@ async fn urls_regex_and_origin_regexes() {
         ("origin", "http://localhost.evil.test"),
         ("access-control-request-method", "GET"),
     ];
-    let res = app.request(Method::OPTIONS, "/api/token/refresh/", &h, None).await;
+    let res = app
+        .request(Method::OPTIONS, "/api/token/refresh/", &h, None)
+        .await;
     assert!(cors_headers(res.headers()).is_empty());
 }
 
@@ -319,13 +318,9 @@ async fn cookie_mode_login_refresh_logout() {
         let cookie = format!("refresh={refresh}");
         let mut h = browser.to_vec();
         h.push(("cookie", &cookie));
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(res.status(), 200);
         let (_, rotated) = set_cookie_for(res.headers(), "refresh").expect("rotated cookie");
         assert_ne!(rotated, refresh);
@@ -337,13 +332,9 @@ async fn cookie_mode_login_refresh_logout() {
         );
 
         // The old cookie is blacklisted by the rotation; the body still wins over the cookie.
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(
             status_body(res).await,
             (
@@ -351,13 +342,14 @@ async fn cookie_mode_login_refresh_logout() {
                 r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#.into()
             )
         );
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({"refresh": "x"})),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/refresh/",
+                &h,
+                Some(json!({"refresh": "x"})),
+            )
+            .await;
         assert_eq!(
             status_body(res).await,
             (
@@ -367,24 +359,26 @@ async fn cookie_mode_login_refresh_logout() {
         );
 
         // Neither body nor cookie: simplejwt's exact 400.
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &browser,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/refresh/",
+                &browser,
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(
             status_body(res).await,
             (400, r#"{"refresh":["This field is required."]}"#.into())
         );
-        let res = app.request(
-            Method::POST,
-            "/api/token/blacklist/",
-            &browser,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/blacklist/",
+                &browser,
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(
             status_body(res).await,
             (400, r#"{"refresh":["This field is required."]}"#.into())
@@ -394,13 +388,9 @@ async fn cookie_mode_login_refresh_logout() {
         let cookie = format!("refresh={rotated}");
         let mut h = browser.to_vec();
         h.push(("cookie", &cookie));
-        let res = app.request(
-            Method::POST,
-            "/api/token/blacklist/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/blacklist/", &h, Some(json!({})))
+            .await;
         let (cleared, value) = set_cookie_for(res.headers(), "refresh").expect("cleared cookie");
         assert_eq!(value, "\"\"");
         assert!(
@@ -408,13 +398,9 @@ async fn cookie_mode_login_refresh_logout() {
             "{cleared}"
         );
         assert_eq!(status_body(res).await, (200, "{}".into()));
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(res.status(), 401);
     }
 }
@@ -429,13 +415,14 @@ async fn cookie_attributes_follow_the_settings() {
         ("JWT_AUTH_HTTPONLY", "false"),
     ]);
     let app = spawn_with_user("sqlite", &settings).await;
-    let res = app.request(
-        Method::POST,
-        "/api/token/",
-        &[],
-        Some(json!({"username": "alice", "password": "pass-1234"})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &[],
+            Some(json!({"username": "alice", "password": "pass-1234"})),
+        )
+        .await;
     let headers = res.headers().clone();
     let body: Value = res.json().await.expect("json");
     let (refresh, _) =
@@ -463,13 +450,14 @@ async fn cookie_attributes_follow_the_settings() {
         ("JWT_AUTH_REFRESH_COOKIE_PATH", "/"),
     ]);
     let app = spawn_with_user("sqlite", &settings).await;
-    let res = app.request(
-        Method::POST,
-        "/api/token/",
-        &[],
-        Some(json!({"username": "alice", "password": "pass-1234"})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &[],
+            Some(json!({"username": "alice", "password": "pass-1234"})),
+        )
+        .await;
     let (refresh, _) =
         set_cookie_for(res.headers(), "__Host-refresh").expect("__Host- refresh cookie");
     assert!(
@@ -479,13 +467,14 @@ async fn cookie_attributes_follow_the_settings() {
     // Reading uses the prefixed name; logout clears it with the same attributes.
     let (_, value) = set_cookie_for(res.headers(), "__Host-refresh").expect("cookie");
     let cookie = format!("__Host-refresh={value}");
-    let res = app.request(
-        Method::POST,
-        "/api/token/blacklist/",
-        &[("cookie", &cookie)],
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/blacklist/",
+            &[("cookie", &cookie)],
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let (cleared, _) = set_cookie_for(res.headers(), "__Host-refresh").expect("cleared");
     assert!(
@@ -502,13 +491,14 @@ async fn csrf_origin_checks_on_cookie_requests() {
     let login = json!({"username": "alice", "password": "pass-1234"});
 
     // Login from a cross-site page is refused and sets no cookie (login CSRF).
-    let res = app.request(
-        Method::POST,
-        "/api/token/",
-        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
-        Some(login),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
+            Some(login),
+        )
+        .await;
     assert!(set_cookies(res.headers()).is_empty());
     assert_eq!(
         status_body(res).await,
@@ -543,13 +533,14 @@ async fn csrf_origin_checks_on_cookie_requests() {
     }
     // In cookie mode a body token from an untrusted page is refused too, before any rotation
     // (the accepted refreshes below start from this very token).
-    let res = app.request(
-        Method::POST,
-        "/api/token/refresh/",
-        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
-        Some(json!({"refresh": refresh})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/refresh/",
+            &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
+            Some(json!({"refresh": refresh})),
+        )
+        .await;
     assert_eq!(res.status(), 403);
     // Accepted: the CORS-allowed origin, a trusted origin, same-origin, and a non-browser client.
     // (Each refresh rotates, so each step uses the cookie the previous one set.)
@@ -566,13 +557,9 @@ async fn csrf_origin_checks_on_cookie_requests() {
         let cookie = format!("refresh={current}");
         let mut h = headers.clone();
         h.push(("cookie", &cookie));
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(res.status(), 200, "{headers:?}");
         current = set_cookie_for(res.headers(), "refresh").expect("rotated").1;
     }
@@ -589,7 +576,9 @@ async fn csrf_origin_needs_cors_credentials() {
     ];
     let app = spawn_with_user("sqlite", &settings).await;
     let login = json!({"username": "alice", "password": "pass-1234"});
-    let res = app.request(Method::POST, "/api/token/", &[], Some(login)).await;
+    let res = app
+        .request(Method::POST, "/api/token/", &[], Some(login))
+        .await;
     let (_, refresh) = set_cookie_for(res.headers(), "refresh").expect("cookie");
     let cookie = format!("refresh={refresh}");
     let h = [
@@ -597,13 +586,9 @@ async fn csrf_origin_needs_cors_credentials() {
         ("sec-fetch-site", "same-site"),
         ("cookie", cookie.as_str()),
     ];
-    let res = app.request(
-        Method::POST,
-        "/api/token/refresh/",
-        &h,
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+        .await;
     assert_eq!(res.status(), 403);
 }
 
@@ -644,13 +629,9 @@ async fn csrf_double_submit_token() {
         let mut h = browser.to_vec();
         h.push(("cookie", &cookies));
         h.extend(extra);
-        let res = app.request(
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(status_body(res).await, (403, expected));
     }
     let only_refresh = format!("refresh={refresh}");
@@ -659,13 +640,9 @@ async fn csrf_double_submit_token() {
         ("cookie", only_refresh.as_str()),
         ("x-csrftoken", csrf.as_str()),
     ]);
-    let res = app.request(
-        Method::POST,
-        "/api/token/refresh/",
-        &h,
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+        .await;
     assert_eq!(
         status_body(res).await,
         (403, detail("CSRF cookie not set."))
@@ -674,13 +651,9 @@ async fn csrf_double_submit_token() {
     // The right token: accepted, and the browser keeps the same CSRF token (other tabs hold it).
     let mut h = browser.to_vec();
     h.extend([("cookie", cookies.as_str()), ("x-csrftoken", csrf.as_str())]);
-    let res = app.request(
-        Method::POST,
-        "/api/token/refresh/",
-        &h,
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         set_cookie_for(res.headers(), "csrftoken").map(|c| c.1),
@@ -689,12 +662,13 @@ async fn csrf_double_submit_token() {
     let rotated = set_cookie_for(res.headers(), "refresh").expect("rotated").1;
 
     // A body token is not cookie-authenticated: no CSRF token needed.
-    let res = app.request(
-        Method::POST,
-        "/api/token/blacklist/",
-        &browser,
-        Some(json!({"refresh": rotated})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/blacklist/",
+            &browser,
+            Some(json!({"refresh": rotated})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 }

@@ -506,7 +506,8 @@ async fn deactivation_revokes_refresh_tokens_for_good() {
             ),
         )
         .await;
-        app.exec(&format!("DELETE FROM auth_user WHERE id = {alice}")).await;
+        app.exec(&format!("DELETE FROM auth_user WHERE id = {alice}"))
+            .await;
         assert_eq!(refresh(&app, &last).await.0, 401);
     }
 }

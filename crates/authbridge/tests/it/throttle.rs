@@ -32,7 +32,9 @@ struct Server {
 
 fn fresh_addr() -> IpAddr {
     let n = uuid::Uuid::new_v4().as_u128();
-    IpAddr::V6(std::net::Ipv6Addr::from((0x2001_0db8_u128 << 96) | (n >> 32)))
+    IpAddr::V6(std::net::Ipv6Addr::from(
+        (0x2001_0db8_u128 << 96) | (n >> 32),
+    ))
 }
 
 impl Server {
@@ -193,13 +195,19 @@ async fn the_lock_expires_on_the_clock() {
         assert_eq!((status, body.as_str()), (429, throttled(60).as_str()));
         assert_eq!(retry.as_deref(), Some("60"));
 
-        server.app.clock.advance(chrono::Duration::milliseconds(59_500));
+        server
+            .app
+            .clock
+            .advance(chrono::Duration::milliseconds(59_500));
         let (status, body, retry) =
             status_body_retry(server.login_from(server.a, &user, "right-password").await);
         assert_eq!((status, body.as_str()), (429, throttled(1).as_str()));
         assert_eq!(retry.as_deref(), Some("1"));
 
-        server.app.clock.advance(chrono::Duration::milliseconds(500));
+        server
+            .app
+            .clock
+            .advance(chrono::Duration::milliseconds(500));
         let res = server.login_from(server.a, &user, "right-password").await;
         assert_eq!(res.status, 200, "{db}/{throttle}: unlocked after 60 s");
     }
@@ -298,10 +306,7 @@ async fn throttling_can_be_turned_off() {
     server.create_user("frank", "right-password").await;
     for _ in 0..5 {
         assert_eq!(
-            server
-                .login_from(server.a, "frank", "wrong")
-                .await
-                .status,
+            server.login_from(server.a, "frank", "wrong").await.status,
             401
         );
     }
@@ -421,10 +426,7 @@ async fn defaults_let_ordinary_mistakes_through() {
     for i in 0..12 {
         let name = format!("user{i}");
         server.create_user(&name, "right-password").await;
-        assert_eq!(
-            server.login_from(server.a, &name, "typo").await.status,
-            401
-        );
+        assert_eq!(server.login_from(server.a, &name, "typo").await.status, 401);
         assert_eq!(
             server
                 .login_from(server.a, &name, "right-password")

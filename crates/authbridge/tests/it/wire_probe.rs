@@ -480,15 +480,17 @@ async fn user_state_cases() {
         let table = &app.settings.user_table;
         let pool_sql = |sql: String| sql;
         // Deactivate and delete as Django would (outside authbridge).
-        app.exec(
-            &pool_sql(format!(
-                "UPDATE {table} SET is_active = {} WHERE id = {deactivate}",
-                if backend == "sqlite" { "0" } else { "false" }
-            )),
-        )
+        app.exec(&pool_sql(format!(
+            "UPDATE {table} SET is_active = {} WHERE id = {deactivate}",
+            if backend == "sqlite" { "0" } else { "false" }
+        )))
         .await;
-        app.exec(&format!("UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = {delete}")).await;
-        app.exec(&format!("DELETE FROM {table} WHERE id = {delete}")).await;
+        app.exec(&format!(
+            "UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = {delete}"
+        ))
+        .await;
+        app.exec(&format!("DELETE FROM {table} WHERE id = {delete}"))
+            .await;
 
         let me = |t: &str| {
             app.client

@@ -78,8 +78,10 @@ impl InProcess {
                 .insert(ConnectInfo(SocketAddr::new(ip, 40_000)));
         }
         if !req.headers().contains_key(http::header::HOST) {
-            req.headers_mut()
-                .insert(http::header::HOST, http::HeaderValue::from_static("127.0.0.1"));
+            req.headers_mut().insert(
+                http::header::HOST,
+                http::HeaderValue::from_static("127.0.0.1"),
+            );
         }
         let res = self
             .router
