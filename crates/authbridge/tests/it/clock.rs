@@ -6,10 +6,8 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::support::backends;
+use crate::support::bodies::{BLACKLISTED, EXPIRED};
 use crate::support::in_process::{InProcess, Reply};
-
-const EXPIRED: &str = r#"{"detail":"Token is expired","code":"token_not_valid"}"#;
-const BLACKLISTED: &str = r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#;
 
 const SETTINGS: &[(&str, &str)] = &[
     crate::support::FAST_HASHER,

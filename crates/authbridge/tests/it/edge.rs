@@ -357,16 +357,12 @@ const COOKIE_MODE: &[(&str, &str)] = &[
 ];
 
 async fn cookie_login(app: &TestApp, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut req = app.client.request(Method::POST, app.url("/api/token/"));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req
-        .json(&json!({"username": "alice", "password": "pass-1234"}))
-        .send()
-        .await
-        .expect("request");
-    status_body(res).await
+    let login = json!({"username": "alice", "password": "pass-1234"});
+    status_body(
+        app.request(Method::POST, "/api/token/", headers, Some(login))
+            .await,
+    )
+    .await
 }
 
 #[tokio::test]

@@ -18,10 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::binary::{spawn_binary, stop_and_read_stderr};
+use crate::support::bodies::NO_ACCOUNT;
 use crate::support::in_process::{InProcess, Reply};
 use crate::support::{self, seed_user, TestDb, FAST_HASHER};
-
-const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
 
 /// The in-process server and two client addresses of its own (Redis outlives the test).
 struct Server {

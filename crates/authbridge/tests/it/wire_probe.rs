@@ -8,6 +8,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
+use crate::support::bodies::{BLACKLISTED, EXPIRED, INVALID, NO_ACCOUNT, WRONG_TYPE};
 use crate::support::tokens::{claims_aged, decode_part, mint, now, sign};
 use crate::support::{backends, status_body, TestApp, SECRET};
 
@@ -20,12 +21,6 @@ const PROBE_SETTINGS: &[(&str, &str)] = &[
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ),
 ];
-
-const INVALID: &str = r#"{"detail":"Token is invalid","code":"token_not_valid"}"#;
-const EXPIRED: &str = r#"{"detail":"Token is expired","code":"token_not_valid"}"#;
-const BLACKLISTED: &str = r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#;
-const WRONG_TYPE: &str = r#"{"detail":"Token has wrong type","code":"token_not_valid"}"#;
-const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
 
 /// Fresh claims as simplejwt's defaults issue them (access 5 minutes, refresh 1 day).
 fn claims(token_type: &str, user_id: Value) -> Value {

@@ -11,10 +11,12 @@
 //! - [`tokens`]: tokens minted with an independent HMAC (the server's encoder is not trusted to
 //!   test its decoder), and their parts decoded;
 //! - [`binary`]: the built `authbridge` binary, run as a command or served on port 0;
+//! - [`bodies`]: simplejwt's exact error bodies;
 //! - [`headers`]: reading responses' headers and cookies, whichever client produced them.
 
 pub mod app;
 pub mod binary;
+pub mod bodies;
 pub mod db;
 pub mod headers;
 pub mod in_process;
