@@ -21,7 +21,6 @@ export const EXAMPLE = join(REPO, "examples/authjs/authbridge-config.mjs");
 
 export const { createAuthbridgeConfig, jwtClaims, REFRESH_TOKEN_ERROR } = await import(EXAMPLE);
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const randomSecret = (n = 32) => randomBytes(n).toString("base64url");
 
 const STARTUP_TIMEOUT_MS = Number(process.env.AUTHBRIDGE_STARTUP_TIMEOUT_MS || 60_000);

@@ -133,6 +133,8 @@ async fn idle_keep_alive_connections_are_closed() {
             .await
             .expect("response");
         assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+        // Stays (the network edge's own timer): half the idle timeout of quiet, after which
+        // the connection must still be open for the next request.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Then idle: closed by the idle timeout, long before the 10 s header timer.
@@ -788,6 +790,8 @@ async fn graceful_shutdown_finishes_requests_and_closes_idle_connections() {
         body.len()
     );
     busy.write_all(head.as_bytes()).await.expect("write");
+    // Stays (no server hook says "head read"): lets the server read the head, so the stop
+    // finds a request in progress, not an idle connection.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     stop_tx.send(()).expect("stop");
@@ -892,6 +896,7 @@ async fn http2_streams_are_bounded() {
         .await
         .expect("settings ack");
     // Give the server the ACK before opening streams (the limit applies once acknowledged).
+    // Stays: HTTP/2 sends nothing back for a SETTINGS ACK, so there is nothing to wait on.
     tokio::time::sleep(Duration::from_millis(200)).await;
     // HPACK: :method POST, :scheme http (static), :path /api/token/ and content-type literals,
     // END_HEADERS without END_STREAM: each request waits for a body that never comes.
