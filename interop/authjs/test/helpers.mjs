@@ -21,7 +21,6 @@ export const EXAMPLE = join(REPO, "examples/authjs/authbridge-config.mjs");
 
 export const { createAuthbridgeConfig, jwtClaims, REFRESH_TOKEN_ERROR } = await import(EXAMPLE);
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const randomSecret = (n = 32) => randomBytes(n).toString("base64url");
 
 const STARTUP_TIMEOUT_MS = Number(process.env.AUTHBRIDGE_STARTUP_TIMEOUT_MS || 60_000);
@@ -170,6 +169,17 @@ export function describe(req, res) {
 }
 
 // ---- JWT (simplejwt access tokens) -----------------------------------------
+
+/**
+ * An HS256 JWT of `claims` under the Django secret, as simplejwt signs it: for tokens the
+ * server's own encoder did not make, e.g. one whose `exp` has already passed.
+ */
+export function signHs256(claims, secret) {
+  const h = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
+  const p = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  const s = createHmac("sha256", secret).update(`${h}.${p}`).digest("base64url");
+  return `${h}.${p}.${s}`;
+}
 
 /** Verify an HS256 JWT with the Django secret; returns { header, claims } or throws. */
 export function verifyHs256(jwt, secret) {

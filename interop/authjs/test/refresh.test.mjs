@@ -1,7 +1,16 @@
 // Access-token refresh in the example's jwt callback, under concurrency, against
-// authbridge with ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION and a short
-// refresh grace window.
+// authbridge with ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION and a refresh
+// grace window.
+//
+// No test waits for time to pass (a busy machine would flake them):
+// - "the access token has expired" is an access token minted with the server's key
+//   and a past `exp` (the server is asked to confirm it refuses it as expired), put
+//   into the session as Auth.js keeps it;
+// - "the grace window has passed" is every recorded rotation moved an hour back in
+//   authbridge's database (its own table `authbridge_refresh_rotation`): the server
+//   has no clock to inject from outside, so its record of when is moved instead.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, before, describe as suite, test } from "node:test";
 
 import {
@@ -11,25 +20,24 @@ import {
   describe,
   exampleConfig,
   REFRESH_TOKEN_ERROR,
+  encodeV5Raw,
+  signHs256,
   signInCredentials,
-  sleep,
   startAuthbridge,
   verifyHs256,
   V5_COOKIE,
 } from "./helpers.mjs";
 
 const PASSWORD = "correct horse battery staple";
-const ACCESS_LIFETIME = 2; // seconds
-const GRACE = 3; // seconds
+// Long enough that the five concurrent refreshes land inside it however slow the
+// machine; "after the grace window" is passGraceWindow() below.
+const GRACE = 60; // seconds
 const TABS = 5;
 let server;
 let aliceId;
 
 before(async () => {
-  server = await startAuthbridge({
-    SIMPLE_JWT_ACCESS_TOKEN_LIFETIME: ACCESS_LIFETIME,
-    SIMPLE_JWT_REFRESH_TOKEN_GRACE_PERIOD: GRACE,
-  });
+  server = await startAuthbridge({ SIMPLE_JWT_REFRESH_TOKEN_GRACE_PERIOD: GRACE });
   server.createUser("alice", { email: "a@example.com", password: PASSWORD });
   const r = await api(server, "POST", "/api/token/", { json: { username: "alice", password: PASSWORD } });
   assert.equal(r.status, 200, describe("POST /api/token/", r));
@@ -39,6 +47,20 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
+
+/** Every rotation recorded so far happened an hour ago, well outside GRACE. */
+function passGraceWindow() {
+  const db = server.env.DATABASE_URL.replace(/^sqlite:\/\//, "");
+  const sql =
+    `UPDATE "authbridge_refresh_rotation" SET "rotated_at" = ` +
+    `strftime('%Y-%m-%d %H:%M:%f', "rotated_at", '-1 hour')`;
+  const r = spawnSync("python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)", db, sql], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(Number(r.stdout) > 0, `no rotation recorded to move back: ${r.stdout}`);
+}
 
 /** fetch that counts calls to /api/token/refresh/ */
 function countingFetch() {
@@ -50,12 +72,28 @@ function countingFetch() {
   return f;
 }
 
-async function waitUntilExpired(accessToken) {
-  const { exp } = verifyHs256(accessToken, server.env.DJANGO_SECRET_KEY).claims;
-  const ms = exp * 1000 - Date.now() + 1100;
-  if (ms > 0) await sleep(ms);
+/**
+ * The session's token state with its access token expired: the same claims re-signed
+ * with the server's key, issued 10 minutes ago and expired 5 minutes ago (what the
+ * state would be had the user come back later). The server confirms it is expired.
+ */
+async function expired(token) {
+  const key = server.env.DJANGO_SECRET_KEY;
+  const { claims } = verifyHs256(token.accessToken, key);
+  const now = Math.floor(Date.now() / 1000);
+  const accessToken = signHs256({ ...claims, iat: now - 600, exp: now - 300 }, key);
   const v = await api(server, "POST", "/api/token/verify/", { json: { token: accessToken } });
   assert.equal(v.status, 401, describe("POST /api/token/verify/ (expired access token)", v));
+  assert.equal(v.body?.detail, "Token is expired", describe("POST /api/token/verify/", v));
+  return { ...token, accessToken, accessTokenExpires: now - 300 };
+}
+
+/** A copy of `jar` whose v5 session cookie holds `token`, encrypted as Auth.js does. */
+async function jarWithSession(jar, token, secret) {
+  const j = jar.clone();
+  for (const name of j.names()) if (name === V5_COOKIE || name.startsWith(`${V5_COOKIE}.`)) j.cookies.delete(name);
+  j.cookies.set(V5_COOKIE, await encodeV5Raw(token, secret));
+  return j;
 }
 
 async function assertValidAccess(access, what) {
@@ -77,11 +115,11 @@ async function signIn() {
 suite("5 tabs, 5 app instances, same expired session cookie", () => {
   let start; // { jar, token } right after sign-in
   let tabs; // results of the concurrent GET /auth/session
-  let refreshedAt;
 
   before(async () => {
-    start = await signIn();
-    await waitUntilExpired(start.token.accessToken);
+    const signedIn = await signIn();
+    const token = await expired(signedIn.token);
+    start = { ...signedIn, token, jar: await jarWithSession(signedIn.jar, token, signedIn.config.secret) };
   });
 
   test("concurrent GET /auth/session: every tab refreshes and stays signed in", async () => {
@@ -91,7 +129,6 @@ suite("5 tabs, 5 app instances, same expired session cookie", () => {
       const f = countingFetch();
       return { f, config: exampleConfig(server, { fetch: f }) };
     });
-    refreshedAt = Date.now();
     tabs = await Promise.all(
       instances.map(async ({ config, f }) => {
         const jar = start.jar.clone();
@@ -118,13 +155,11 @@ suite("5 tabs, 5 app instances, same expired session cookie", () => {
 
   test("after the grace window, the cookie the browser kept (last tab's) still refreshes", async () => {
     assert.ok(tabs, "previous test did not run");
-    const wait = refreshedAt + (GRACE + 1.5) * 1000 - Date.now();
-    if (wait > 0) await sleep(wait);
     const last = tabs[tabs.length - 1];
-    const token = await decodeSession(last.jar.sessionToken(V5_COOKIE), last.config.secret);
-    await waitUntilExpired(token.accessToken);
+    const token = await expired(await decodeSession(last.jar.sessionToken(V5_COOKIE), last.config.secret));
+    passGraceWindow();
     const config = exampleConfig(server);
-    const jar = last.jar.clone();
+    const jar = await jarWithSession(last.jar, token, config.secret);
     const s = await authjs(config, jar, "GET", "/session");
     assert.equal(s.status, 200, s.text);
     assert.equal(s.body?.error, undefined, `refresh with the surviving refresh token failed: ${s.text}`);
@@ -136,6 +171,7 @@ suite("5 tabs, 5 app instances, same expired session cookie", () => {
   test("reusing the original refresh token after the grace window -> 401, and the family is revoked", async () => {
     const newest = tabs?.[tabs.length - 1]?.newest;
     assert.ok(newest, "previous test did not run");
+    passGraceWindow();
     const reuse = await api(server, "POST", "/api/token/refresh/", { json: { refresh: start.token.refreshToken } });
     assert.equal(reuse.status, 401, describe("POST /api/token/refresh/ (original refresh token, after grace)", reuse));
     assert.equal(typeof reuse.body?.detail, "string");
@@ -159,8 +195,7 @@ suite("5 tabs, 5 app instances, same expired session cookie", () => {
 
 suite("the example's jwt callback called directly", () => {
   test("5 instances, concurrently, same expired token state: all get valid tokens", async () => {
-    const { token } = await signIn();
-    await waitUntilExpired(token.accessToken);
+    const token = await expired((await signIn()).token);
     const instances = Array.from({ length: TABS }, () => {
       const f = countingFetch();
       return { f, config: exampleConfig(server, { fetch: f }) };
@@ -181,8 +216,7 @@ suite("the example's jwt callback called directly", () => {
   });
 
   test("one instance: concurrent callbacks share a single refresh request", async () => {
-    const { token } = await signIn();
-    await waitUntilExpired(token.accessToken);
+    const token = await expired((await signIn()).token);
     const f = countingFetch();
     const config = exampleConfig(server, { fetch: f });
     const results = await Promise.all(

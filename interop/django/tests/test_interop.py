@@ -18,7 +18,7 @@ from checks import (
     outstanding,
     user_row,
 )
-from harness import claims, cli, manage, mint, std_claims, unverified
+from harness import claims, cli, mint, std_claims, unverified
 
 UNICODE_PW = "pässwörd-ünïcöde-🔑"
 
@@ -315,8 +315,9 @@ def test_grace_period_replay_returns_same_pair(stack, ab):
 
 def test_flushexpiredtokens_on_authbridge_rows(stack, ab):
     u = stack.user("flow")
-    # Rows that expire naturally, written entirely by authbridge (short refresh lifetime).
-    short = stack.start(log_name="authbridge-short", SIMPLE_JWT_REFRESH_TOKEN_LIFETIME="3")
+    # Rows that expire naturally, written entirely by authbridge (a one-minute refresh lifetime:
+    # long enough for the refresh below on a slow machine, long past when Django flushes).
+    short = stack.start(log_name="authbridge-short", SIMPLE_JWT_REFRESH_TOKEN_LIFETIME="60")
     r = short.post_json("/api/token/", stack.login_body("flow"))
     p1 = assert_obtain_body(r, u)
     r = short.post_json("/api/token/refresh/", {"refresh": p1["refresh"]})
@@ -329,7 +330,7 @@ def test_flushexpiredtokens_on_authbridge_rows(stack, ab):
     natural = [p1["refresh"], p1b["refresh"], p2["refresh"]]
     for t in natural:
         c = claims(t)
-        assert c["exp"] - c["iat"] == 3, f"SIMPLE_JWT_REFRESH_TOKEN_LIFETIME=3 not honoured: {c}"
+        assert c["exp"] - c["iat"] == 60, f"SIMPLE_JWT_REFRESH_TOKEN_LIFETIME=60 not honoured: {c}"
     # A row made expired through the ORM, and rows that stay alive.
     made = login(stack, ab, "flow")["refresh"]
     stack.orm(
@@ -340,11 +341,18 @@ def test_flushexpiredtokens_on_authbridge_rows(stack, ab):
     r = ab.post_json("/api/token/blacklist/", {"refresh": alive_bl})
     assert r.status == 200, r.describe()
 
+    # Django's own flushexpiredtokens, run an hour from now on Django's clock (simplejwt's
+    # `aware_utcnow`, as the command imports it) instead of waiting for the one-minute rows to
+    # expire: past every `natural` expiry, well before the day the `alive` rows live.
     latest_exp = max(claims(t)["exp"] for t in natural)
-    time.sleep(max(0.0, latest_exp - time.time() + 1.1))
-
-    proc = manage(stack.settings_module, stack.db, "flushexpiredtokens", check=False)
-    assert proc.returncode == 0, f"flushexpiredtokens failed:\n{proc.stdout}\n{proc.stderr}"
+    flushed_at = stack.orm(
+        "from unittest import mock\n"
+        "from rest_framework_simplejwt.token_blacklist.management.commands import flushexpiredtokens as cmd\n"
+        "later = cmd.aware_utcnow() + dt.timedelta(hours=1)\n"
+        "with mock.patch.object(cmd, 'aware_utcnow', lambda: later):\n"
+        "    call_command('flushexpiredtokens')\n"
+        "result = later.timestamp()")
+    assert flushed_at > latest_exp + 3000, (flushed_at, latest_exp)
 
     for t in natural + [made]:
         assert outstanding(stack, _unverified_jti(t)) is None, "expired row survived flushexpiredtokens"

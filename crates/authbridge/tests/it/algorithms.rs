@@ -1,34 +1,14 @@
 //! Asymmetric algorithms: tokens signed with a private key from config, the public key published
 //! as a JWKS that simplejwt's `JWK_URL` can use; HMAC deployments publish nothing.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::support::tokens::{header_of, sign_with_key};
 use crate::support::TestApp;
 
 /// The standard base64 of PEM bodies.
 const PEM_BODY: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-fn hs256_with_key(header: &str, claims: &str, key: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let message = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(claims)
-    );
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
-    mac.update(message.as_bytes());
-    format!(
-        "{message}.{}",
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    )
-}
-
-fn header(token: &str) -> Value {
-    let part = token.split('.').next().unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
 
 #[tokio::test]
 async fn asymmetric_tokens_and_jwks() {
@@ -66,7 +46,7 @@ async fn asymmetric_tokens_and_jwks() {
         app.create_user("ann", "pw-1", true).await;
         let (refresh, access) = app.login("ann", "pw-1").await;
         assert_eq!(
-            header(&access),
+            header_of(&access),
             json!({"alg": alg, "kid": "key-1", "typ": "JWT"}),
             "{alg}"
         );
@@ -127,7 +107,7 @@ async fn asymmetric_tokens_and_jwks() {
                 r#"{"alg":"HS256","typ":"JWT"}"#.to_string(),
                 r#"{"alg":"HS256","kid":"key-1","typ":"JWT"}"#.to_string(),
             ] {
-                let confused = hs256_with_key(&header, &claims, &key);
+                let confused = sign_with_key(&header, &claims, &key);
                 for path in ["/api/token/verify/", "/api/me/"] {
                     let res = if path == "/api/me/" {
                         app.client

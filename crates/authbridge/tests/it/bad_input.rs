@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::support::bodies::INVALID;
 use crate::support::{backends, TestApp};
 
 const ENDPOINTS: [&str; 4] = [
@@ -103,8 +104,6 @@ async fn malformed_bodies_never_5xx() {
         assert_eq!(res.status(), 200, "earlier token still valid");
     }
 }
-
-const INVALID: &str = r#"{"detail":"Token is invalid","code":"token_not_valid"}"#;
 
 /// Finding 1 of the security review: a deeply nested body overflowed the stack of the CPython
 /// error-message rebuilder and aborted the process. Every endpoint that parses a body, the
@@ -216,7 +215,7 @@ async fn malformed_tokens_get_simplejwts_exact_bodies() {
 /// refused as PyJWT 2.15 refuses them; a numeric-string `exp` is a 401, not a 500.
 #[tokio::test]
 async fn tokens_pyjwt_refuses_are_refused() {
-    use crate::wire_probe::sign;
+    use crate::support::tokens::sign;
     let app = TestApp::spawn("sqlite", &[]).await;
     let now = chrono::Utc::now().timestamp();
     let claims =

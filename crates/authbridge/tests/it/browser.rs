@@ -3,17 +3,14 @@
 //! acceptance and refusal). The real-browser counterpart is interop/browser/.
 
 use reqwest::header::HeaderMap;
-use reqwest::{Method, Response};
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{backends, status_body, TestApp};
+use crate::support::headers::{header, set_cookie_for, set_cookies};
+use crate::support::{backends, status_body, TestApp, FAST_HASHER};
 
 const APP: &str = "http://localhost:3000";
 const EVIL: &str = "http://evil.test";
-const FAST_HASHER: (&str, &str) = (
-    "PASSWORD_HASHERS",
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-);
 const CORS: &[(&str, &str)] = &[
     FAST_HASHER,
     ("CORS_ALLOWED_ORIGINS", APP),
@@ -29,54 +26,12 @@ const COOKIE_MODE: &[(&str, &str)] = &[
     ("SIMPLE_JWT_REFRESH_TOKEN_GRACE_PERIOD", "0"),
 ];
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 fn cors_headers(headers: &HeaderMap) -> Vec<String> {
     headers
         .keys()
         .map(|k| k.as_str().to_string())
         .filter(|k| k.starts_with("access-control-"))
         .collect()
-}
-
-fn set_cookies(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(String::from)
-        .collect()
-}
-
-/// The `Set-Cookie` for a cookie name, and the value it sets.
-fn set_cookie_for(headers: &HeaderMap, name: &str) -> Option<(String, String)> {
-    set_cookies(headers).into_iter().find_map(|c| {
-        let value = c
-            .split(';')
-            .next()?
-            .strip_prefix(&format!("{name}="))?
-            .to_string();
-        Some((c, value))
-    })
-}
-
-async fn request(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) -> Response {
-    let mut req = app.client.request(method, app.url(path));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.expect("request")
 }
 
 async fn spawn_with_user(backend: &str, settings: &[(&str, &str)]) -> TestApp {
@@ -89,14 +44,14 @@ async fn spawn_with_user(backend: &str, settings: &[(&str, &str)]) -> TestApp {
 async fn cookie_login(app: &TestApp, extra: &[(&str, &str)]) -> (String, Value, HeaderMap) {
     let mut headers = vec![("origin", APP), ("sec-fetch-site", "same-site")];
     headers.extend_from_slice(extra);
-    let res = request(
-        app,
-        Method::POST,
-        "/api/token/",
-        &headers,
-        Some(json!({"username": "alice", "password": "pass-1234"})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &headers,
+            Some(json!({"username": "alice", "password": "pass-1234"})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let h = res.headers().clone();
     let body: Value = res.json().await.expect("json");
@@ -115,7 +70,7 @@ async fn preflight_is_answered_for_allowed_and_unknown_origins() {
 
         let mut h = vec![("origin", APP)];
         h.extend_from_slice(&preflight);
-        let res = request(&app, Method::OPTIONS, "/api/token/", &h, None).await;
+        let res = app.request(Method::OPTIONS, "/api/token/", &h, None).await;
         let headers = res.headers().clone();
         assert_eq!(status_body(res).await, (200, String::new()));
         assert_eq!(header(&headers, "access-control-allow-origin"), Some(APP));
@@ -142,7 +97,7 @@ async fn preflight_is_answered_for_allowed_and_unknown_origins() {
 
         let mut h = vec![("origin", EVIL)];
         h.extend_from_slice(&preflight);
-        let res = request(&app, Method::OPTIONS, "/api/token/", &h, None).await;
+        let res = app.request(Method::OPTIONS, "/api/token/", &h, None).await;
         let headers = res.headers().clone();
         assert_eq!(
             status_body(res).await,
@@ -164,14 +119,14 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         let app = spawn_with_user(backend, CORS).await;
         let login = json!({"username": "alice", "password": "pass-1234"});
 
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/",
-            &[("origin", APP)],
-            Some(login.clone()),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/",
+                &[("origin", APP)],
+                Some(login.clone()),
+            )
+            .await;
         assert_eq!(res.status(), 200);
         assert_eq!(
             header(res.headers(), "access-control-allow-origin"),
@@ -200,14 +155,9 @@ async fn actual_responses_errors_included_carry_cors_headers() {
 
         // A 401, a DRF 405, the 404 fallback and a 415 are all readable by the allowed origin.
         let bad = json!({"username": "alice", "password": "wrong"});
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/",
-            &[("origin", APP)],
-            Some(bad),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/", &[("origin", APP)], Some(bad))
+            .await;
         assert_eq!(res.status(), 401);
         assert_eq!(
             header(res.headers(), "access-control-allow-origin"),
@@ -239,14 +189,9 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         }
 
         // A plain OPTIONS (no Access-Control-Request-Method) is DRF's metadata, plus CORS.
-        let res = request(
-            &app,
-            Method::OPTIONS,
-            "/api/token/",
-            &[("origin", APP)],
-            None,
-        )
-        .await;
+        let res = app
+            .request(Method::OPTIONS, "/api/token/", &[("origin", APP)], None)
+            .await;
         assert_eq!(
             header(res.headers(), "access-control-allow-origin"),
             Some(APP)
@@ -255,14 +200,14 @@ async fn actual_responses_errors_included_carry_cors_headers() {
         assert_eq!(body["name"], "Token Obtain Pair");
 
         // An unknown origin gets the normal answer and no CORS header: the browser blocks it.
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/",
-            &[("origin", EVIL)],
-            Some(login),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/",
+                &[("origin", EVIL)],
+                Some(login),
+            )
+            .await;
         assert_eq!(res.status(), 200);
         assert!(cors_headers(res.headers()).is_empty());
         assert_eq!(header(res.headers(), "vary"), Some("Accept, origin"));
@@ -273,7 +218,7 @@ async fn actual_responses_errors_included_carry_cors_headers() {
 async fn cors_off_by_default_and_allow_all_is_a_wildcard() {
     let app = TestApp::spawn("sqlite", &[FAST_HASHER]).await;
     let h = [("origin", APP), ("access-control-request-method", "POST")];
-    let res = request(&app, Method::OPTIONS, "/api/token/", &h, None).await;
+    let res = app.request(Method::OPTIONS, "/api/token/", &h, None).await;
     assert!(cors_headers(res.headers()).is_empty());
     assert_eq!(
         header(res.headers(), "vary"),
@@ -282,7 +227,7 @@ async fn cors_off_by_default_and_allow_all_is_a_wildcard() {
     );
 
     let app = TestApp::spawn("sqlite", &[FAST_HASHER, ("CORS_ALLOW_ALL_ORIGINS", "true")]).await;
-    let res = request(&app, Method::OPTIONS, "/api/token/", &h, None).await;
+    let res = app.request(Method::OPTIONS, "/api/token/", &h, None).await;
     assert_eq!(
         header(res.headers(), "access-control-allow-origin"),
         Some("*")
@@ -316,12 +261,14 @@ async fn urls_regex_and_origin_regexes() {
         ("origin", "http://localhost:5173"),
         ("access-control-request-method", "GET"),
     ];
-    let res = request(&app, Method::OPTIONS, "/api/token/refresh/", &h, None).await;
+    let res = app
+        .request(Method::OPTIONS, "/api/token/refresh/", &h, None)
+        .await;
     assert_eq!(
         header(res.headers(), "access-control-allow-origin"),
         Some("http://localhost:5173")
     );
-    let res = request(&app, Method::OPTIONS, "/api/me/", &h, None).await;
+    let res = app.request(Method::OPTIONS, "/api/me/", &h, None).await;
     assert!(
         cors_headers(res.headers()).is_empty(),
         "outside CORS_URLS_REGEX"
@@ -330,7 +277,9 @@ async fn urls_regex_and_origin_regexes() {
         ("origin", "http://localhost.evil.test"),
         ("access-control-request-method", "GET"),
     ];
-    let res = request(&app, Method::OPTIONS, "/api/token/refresh/", &h, None).await;
+    let res = app
+        .request(Method::OPTIONS, "/api/token/refresh/", &h, None)
+        .await;
     assert!(cors_headers(res.headers()).is_empty());
 }
 
@@ -369,14 +318,9 @@ async fn cookie_mode_login_refresh_logout() {
         let cookie = format!("refresh={refresh}");
         let mut h = browser.to_vec();
         h.push(("cookie", &cookie));
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(res.status(), 200);
         let (_, rotated) = set_cookie_for(res.headers(), "refresh").expect("rotated cookie");
         assert_ne!(rotated, refresh);
@@ -388,14 +332,9 @@ async fn cookie_mode_login_refresh_logout() {
         );
 
         // The old cookie is blacklisted by the rotation; the body still wins over the cookie.
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(
             status_body(res).await,
             (
@@ -403,14 +342,14 @@ async fn cookie_mode_login_refresh_logout() {
                 r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#.into()
             )
         );
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({"refresh": "x"})),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/refresh/",
+                &h,
+                Some(json!({"refresh": "x"})),
+            )
+            .await;
         assert_eq!(
             status_body(res).await,
             (
@@ -420,26 +359,26 @@ async fn cookie_mode_login_refresh_logout() {
         );
 
         // Neither body nor cookie: simplejwt's exact 400.
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &browser,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/refresh/",
+                &browser,
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(
             status_body(res).await,
             (400, r#"{"refresh":["This field is required."]}"#.into())
         );
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/blacklist/",
-            &browser,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(
+                Method::POST,
+                "/api/token/blacklist/",
+                &browser,
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(
             status_body(res).await,
             (400, r#"{"refresh":["This field is required."]}"#.into())
@@ -449,14 +388,9 @@ async fn cookie_mode_login_refresh_logout() {
         let cookie = format!("refresh={rotated}");
         let mut h = browser.to_vec();
         h.push(("cookie", &cookie));
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/blacklist/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/blacklist/", &h, Some(json!({})))
+            .await;
         let (cleared, value) = set_cookie_for(res.headers(), "refresh").expect("cleared cookie");
         assert_eq!(value, "\"\"");
         assert!(
@@ -464,14 +398,9 @@ async fn cookie_mode_login_refresh_logout() {
             "{cleared}"
         );
         assert_eq!(status_body(res).await, (200, "{}".into()));
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(res.status(), 401);
     }
 }
@@ -486,14 +415,14 @@ async fn cookie_attributes_follow_the_settings() {
         ("JWT_AUTH_HTTPONLY", "false"),
     ]);
     let app = spawn_with_user("sqlite", &settings).await;
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/",
-        &[],
-        Some(json!({"username": "alice", "password": "pass-1234"})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &[],
+            Some(json!({"username": "alice", "password": "pass-1234"})),
+        )
+        .await;
     let headers = res.headers().clone();
     let body: Value = res.json().await.expect("json");
     let (refresh, _) =
@@ -521,14 +450,14 @@ async fn cookie_attributes_follow_the_settings() {
         ("JWT_AUTH_REFRESH_COOKIE_PATH", "/"),
     ]);
     let app = spawn_with_user("sqlite", &settings).await;
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/",
-        &[],
-        Some(json!({"username": "alice", "password": "pass-1234"})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &[],
+            Some(json!({"username": "alice", "password": "pass-1234"})),
+        )
+        .await;
     let (refresh, _) =
         set_cookie_for(res.headers(), "__Host-refresh").expect("__Host- refresh cookie");
     assert!(
@@ -538,14 +467,14 @@ async fn cookie_attributes_follow_the_settings() {
     // Reading uses the prefixed name; logout clears it with the same attributes.
     let (_, value) = set_cookie_for(res.headers(), "__Host-refresh").expect("cookie");
     let cookie = format!("__Host-refresh={value}");
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/blacklist/",
-        &[("cookie", &cookie)],
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/blacklist/",
+            &[("cookie", &cookie)],
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let (cleared, _) = set_cookie_for(res.headers(), "__Host-refresh").expect("cleared");
     assert!(
@@ -562,14 +491,14 @@ async fn csrf_origin_checks_on_cookie_requests() {
     let login = json!({"username": "alice", "password": "pass-1234"});
 
     // Login from a cross-site page is refused and sets no cookie (login CSRF).
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/",
-        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
-        Some(login),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/",
+            &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
+            Some(login),
+        )
+        .await;
     assert!(set_cookies(res.headers()).is_empty());
     assert_eq!(
         status_body(res).await,
@@ -595,7 +524,7 @@ async fn csrf_origin_checks_on_cookie_requests() {
         for path in ["/api/token/refresh/", "/api/token/blacklist/"] {
             let mut h = headers.clone();
             h.push(("cookie", &cookie));
-            let res = request(&app, Method::POST, path, &h, Some(json!({}))).await;
+            let res = app.request(Method::POST, path, &h, Some(json!({}))).await;
             assert!(set_cookies(res.headers()).is_empty());
             let (status, body) = status_body(res).await;
             assert_eq!(status, 403, "{path} {headers:?}: {body}");
@@ -604,14 +533,14 @@ async fn csrf_origin_checks_on_cookie_requests() {
     }
     // In cookie mode a body token from an untrusted page is refused too, before any rotation
     // (the accepted refreshes below start from this very token).
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/refresh/",
-        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
-        Some(json!({"refresh": refresh})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/refresh/",
+            &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
+            Some(json!({"refresh": refresh})),
+        )
+        .await;
     assert_eq!(res.status(), 403);
     // Accepted: the CORS-allowed origin, a trusted origin, same-origin, and a non-browser client.
     // (Each refresh rotates, so each step uses the cookie the previous one set.)
@@ -628,14 +557,9 @@ async fn csrf_origin_checks_on_cookie_requests() {
         let cookie = format!("refresh={current}");
         let mut h = headers.clone();
         h.push(("cookie", &cookie));
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(res.status(), 200, "{headers:?}");
         current = set_cookie_for(res.headers(), "refresh").expect("rotated").1;
     }
@@ -652,7 +576,9 @@ async fn csrf_origin_needs_cors_credentials() {
     ];
     let app = spawn_with_user("sqlite", &settings).await;
     let login = json!({"username": "alice", "password": "pass-1234"});
-    let res = request(&app, Method::POST, "/api/token/", &[], Some(login)).await;
+    let res = app
+        .request(Method::POST, "/api/token/", &[], Some(login))
+        .await;
     let (_, refresh) = set_cookie_for(res.headers(), "refresh").expect("cookie");
     let cookie = format!("refresh={refresh}");
     let h = [
@@ -660,14 +586,9 @@ async fn csrf_origin_needs_cors_credentials() {
         ("sec-fetch-site", "same-site"),
         ("cookie", cookie.as_str()),
     ];
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/refresh/",
-        &h,
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+        .await;
     assert_eq!(res.status(), 403);
 }
 
@@ -708,14 +629,9 @@ async fn csrf_double_submit_token() {
         let mut h = browser.to_vec();
         h.push(("cookie", &cookies));
         h.extend(extra);
-        let res = request(
-            &app,
-            Method::POST,
-            "/api/token/refresh/",
-            &h,
-            Some(json!({})),
-        )
-        .await;
+        let res = app
+            .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+            .await;
         assert_eq!(status_body(res).await, (403, expected));
     }
     let only_refresh = format!("refresh={refresh}");
@@ -724,14 +640,9 @@ async fn csrf_double_submit_token() {
         ("cookie", only_refresh.as_str()),
         ("x-csrftoken", csrf.as_str()),
     ]);
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/refresh/",
-        &h,
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+        .await;
     assert_eq!(
         status_body(res).await,
         (403, detail("CSRF cookie not set."))
@@ -740,14 +651,9 @@ async fn csrf_double_submit_token() {
     // The right token: accepted, and the browser keeps the same CSRF token (other tabs hold it).
     let mut h = browser.to_vec();
     h.extend([("cookie", cookies.as_str()), ("x-csrftoken", csrf.as_str())]);
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/refresh/",
-        &h,
-        Some(json!({})),
-    )
-    .await;
+    let res = app
+        .request(Method::POST, "/api/token/refresh/", &h, Some(json!({})))
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         set_cookie_for(res.headers(), "csrftoken").map(|c| c.1),
@@ -756,13 +662,13 @@ async fn csrf_double_submit_token() {
     let rotated = set_cookie_for(res.headers(), "refresh").expect("rotated").1;
 
     // A body token is not cookie-authenticated: no CSRF token needed.
-    let res = request(
-        &app,
-        Method::POST,
-        "/api/token/blacklist/",
-        &browser,
-        Some(json!({"refresh": rotated})),
-    )
-    .await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/token/blacklist/",
+            &browser,
+            Some(json!({"refresh": rotated})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 }

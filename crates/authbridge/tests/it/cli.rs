@@ -2,106 +2,9 @@
 //! secrets (development mode allows them loudly), the generated secret file is private and holds
 //! the key alone, `createuser`/`changepassword` apply Django's validators, `doctor` audits.
 
+use crate::support::binary::{run, text, Served};
 use crate::support::{backends, TestDb, SECRET};
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_authbridge");
-
-fn command(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .current_dir(dir)
-        .env("RUST_LOG", "info")
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-/// Run to completion with `stdin` as standard input.
-fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = command(dir, env, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn authbridge");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `serve` on port 0 until it prints its address (`Ok`), or until it exits (`Err(output)`).
-struct Served {
-    child: Child,
-    stderr: std::sync::mpsc::Receiver<String>,
-}
-
-impl Served {
-    fn start(dir: &Path, env: &[(&str, &str)]) -> Result<Self, (Option<i32>, String)> {
-        let mut child = command(dir, env, &["serve", "--bind", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn authbridge");
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = child.stderr.take().expect("stderr");
-        let (err_tx, err_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = err_tx.send(line);
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("listening on") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let started = rx.recv_timeout(Duration::from_secs(60)).is_ok();
-        let served = Self {
-            child,
-            stderr: err_rx,
-        };
-        if started {
-            Ok(served)
-        } else {
-            let mut served = served;
-            let status = served.child.wait().expect("wait");
-            Err((status.code(), served.stderr_text()))
-        }
-    }
-
-    fn stderr_text(&mut self) -> String {
-        std::thread::sleep(Duration::from_millis(100));
-        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn sqlite_env(dir: &Path) -> String {
     format!("sqlite:///{}", dir.join("db.sqlite3").display())
@@ -189,7 +92,7 @@ fn insecure_dev_mode_starts_with_weak_secrets_and_says_so() {
     )
     .map_err(|(_, e)| e)
     .expect("starts in development mode");
-    let stderr = served.stderr_text();
+    let stderr = served.stop_and_read_stderr();
     assert!(stderr.contains("WARN"), "{stderr}");
     assert!(stderr.contains("AUTHBRIDGE_INSECURE_DEV"), "{stderr}");
     assert!(stderr.contains("DJANGO_SECRET_KEY"), "{stderr}");
@@ -216,7 +119,7 @@ fn generated_secret_file_is_private_holds_only_the_key_and_passes() {
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    assert!(!served.stderr_text().contains(&key));
+    assert!(!served.stop_and_read_stderr().contains(&key));
     drop(served);
 
     // HS512 without a SIGNING_KEY: the generated key is long enough for PyJWT (64 bytes).
@@ -250,7 +153,7 @@ fn a_readable_secret_file_is_warned_about_at_start_and_fails_doctor() {
     let mut served = Served::start(dir.path(), &env)
         .map_err(|(_, e)| e)
         .expect("starts");
-    let stderr = served.stderr_text();
+    let stderr = served.stop_and_read_stderr();
     assert!(stderr.contains("WARN"), "{stderr}");
     assert!(stderr.contains("mode 644"), "{stderr}");
     assert!(!stderr.contains(SECRET), "{stderr}");

@@ -4,21 +4,18 @@
 //! `/readyz` and `/metrics`. Timeouts are configured short so every test takes a few seconds at
 //! most; each measured bound has slack for a loaded machine.
 
-use crate::support::{backends, settings, status_body, TestApp, TestDb, SECRET};
+use crate::support::binary::{spawn_binary, stop_and_read_stderr};
+use crate::support::{
+    backends, seed_user, settings, status_body, TestApp, TestDb, FAST_HASHER, SECRET,
+};
 use authbridge::app::Application;
 use authbridge::config::Settings;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::io::{BufRead, Read as _};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const FAST_HASHER: (&str, &str) = (
-    "PASSWORD_HASHERS",
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-);
 
 /// Read until the peer closes (EOF or reset) or `limit` passes; returns what was read and
 /// whether it closed.
@@ -136,6 +133,8 @@ async fn idle_keep_alive_connections_are_closed() {
             .await
             .expect("response");
         assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+        // Stays (the network edge's own timer): half the idle timeout of quiet, after which
+        // the connection must still be open for the next request.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Then idle: closed by the idle timeout, long before the 10 s header timer.
@@ -360,16 +359,12 @@ const COOKIE_MODE: &[(&str, &str)] = &[
 ];
 
 async fn cookie_login(app: &TestApp, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut req = app.client.request(Method::POST, app.url("/api/token/"));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req
-        .json(&json!({"username": "alice", "password": "pass-1234"}))
-        .send()
-        .await
-        .expect("request");
-    status_body(res).await
+    let login = json!({"username": "alice", "password": "pass-1234"});
+    status_body(
+        app.request(Method::POST, "/api/token/", headers, Some(login))
+            .await,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -598,71 +593,12 @@ async fn readyz_and_metrics_on_the_ops_listener() {
     }
 }
 
-/// The built binary, serving with `env` (nothing else from the environment, so the default log
-/// filter applies); returns the child and its address.
-pub(crate) fn spawn_binary(env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn authbridge");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read stdout");
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    (child, addr)
-}
-
-pub(crate) fn stop_and_read_stderr(mut child: std::process::Child) -> String {
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("read stderr");
-    log
-}
-
 #[tokio::test]
 async fn logs_have_request_lines_and_never_secrets() {
     let db = TestDb::new("sqlite").await;
     let password = "correct-horse-battery-staple-4711";
     let auth_secret = "an-auth-js-secret-for-the-log-test-0123456789";
-    {
-        let s = settings(&db.url, &[FAST_HASHER]);
-        let store = authbridge::app::open_store(&s).await.expect("store");
-        let passwords = authbridge::app::password_service(&s).expect("hashers");
-        let encoded = passwords
-            .make(zeroize::Zeroizing::new(password.to_string()))
-            .await
-            .expect("hash");
-        store
-            .create_user(
-                &authbridge::storage::NewUser {
-                    username: "alice".into(),
-                    password: encoded,
-                    email: "alice@example.com".into(),
-                    is_active: true,
-                    ..Default::default()
-                },
-                chrono::Utc::now(),
-            )
-            .await
-            .expect("user");
-    }
+    seed_user(&db, &[FAST_HASHER], "alice", password).await;
     let env = [
         ("DATABASE_URL", db.url.as_str()),
         ("DJANGO_SECRET_KEY", SECRET),
@@ -854,6 +790,8 @@ async fn graceful_shutdown_finishes_requests_and_closes_idle_connections() {
         body.len()
     );
     busy.write_all(head.as_bytes()).await.expect("write");
+    // Stays (no server hook says "head read"): lets the server read the head, so the stop
+    // finds a request in progress, not an idle connection.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     stop_tx.send(()).expect("stop");
@@ -958,6 +896,7 @@ async fn http2_streams_are_bounded() {
         .await
         .expect("settings ack");
     // Give the server the ACK before opening streams (the limit applies once acknowledged).
+    // Stays: HTTP/2 sends nothing back for a SETTINGS ACK, so there is nothing to wait on.
     tokio::time::sleep(Duration::from_millis(200)).await;
     // HPACK: :method POST, :scheme http (static), :path /api/token/ and content-type literals,
     // END_HEADERS without END_STREAM: each request waits for a body that never comes.

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cancellation;
 mod cli;
+mod clock;
 mod edge;
 mod sessions;
 mod storage;

@@ -1,9 +1,9 @@
 //! Auth.js sessions, account linking and revocation (issue 7: findings 4, 5, 9, 15 and the
 //! revocation controls), black-box against the real server on every backend.
 
-use crate::support::{backends, TestApp};
+use crate::support::tokens::claims_of;
+use crate::support::{backends, json_of, TestApp};
 use authbridge::storage::NewUser;
-use reqwest::Response;
 use serde_json::{json, Map, Value};
 
 const AUTH_SECRET: &str = "sessions-test-auth-secret-0123456789abcdef";
@@ -59,13 +59,6 @@ fn v4_cookie(claims: Value) -> String {
         .expect("12 bytes");
     let token = decoder.encode_v4(&object(claims), &iv).expect("encode v4");
     format!("next-auth.session-token={token}")
-}
-
-async fn json_of(res: Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    let text = res.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, body)
 }
 
 async fn session(app: &TestApp, cookie: &str) -> (u16, Value) {
@@ -129,21 +122,6 @@ async fn superuser_and_alice(app: &TestApp) -> (i64, i64) {
         .id;
     let alice = app.create_user("alice", PASSWORD, true).await;
     (admin, alice)
-}
-
-/// Run raw SQL on the test database (what Django or an admin does behind authbridge's back).
-async fn exec(app: &TestApp, sql: &str) {
-    if let Some(path) = app.db.url.strip_prefix("sqlite:///") {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
-            .await
-            .expect("sqlite");
-        sqlx::query(sql).execute(&pool).await.expect("sql");
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(&app.db.url).await.expect("postgres");
-        sqlx::query(sql).execute(&pool).await.expect("sql");
-        pool.close().await;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,7 +486,7 @@ async fn deactivation_revokes_refresh_tokens_for_good() {
                 if on { "TRUE" } else { "FALSE" }
             )
         };
-        exec(&app, &active(false)).await;
+        app.exec(&active(false)).await;
         assert_eq!(
             refresh(&app, &refresh_token).await,
             (
@@ -516,32 +494,26 @@ async fn deactivation_revokes_refresh_tokens_for_good() {
                 json!({"detail": "No active account found for the given token."})
             )
         );
-        exec(&app, &active(true)).await;
+        app.exec(&active(true)).await;
         assert_eq!(refresh(&app, &refresh_token).await, (401, blacklisted()));
         assert_eq!(refresh(&app, &other).await, (401, blacklisted()));
         // A deleted user's token: refused (the id is never reused).
         let (last, _) = app.login("alice", PASSWORD).await;
-        exec(
-            &app,
+        app.exec(
             // Django's `on_delete=SET_NULL` on OutstandingToken.user.
             &format!(
                 "UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = {alice}"
             ),
         )
         .await;
-        exec(&app, &format!("DELETE FROM auth_user WHERE id = {alice}")).await;
+        app.exec(&format!("DELETE FROM auth_user WHERE id = {alice}"))
+            .await;
         assert_eq!(refresh(&app, &last).await.0, 401);
     }
 }
 
 fn jti_of(token: &str) -> String {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64");
-    let claims: Value = serde_json::from_slice(&bytes).expect("json");
-    claims["jti"].as_str().expect("jti").to_string()
+    claims_of(token)["jti"].as_str().expect("jti").to_string()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,130 +4,65 @@
 //! the lock expires on the injected clock, a full password queue answers 503 at once, and an
 //! oversized login body is refused before it is counted or hashed.
 //!
-//! The server here is the real router on 127.0.0.1:0 with a `MockClock`; a test middleware sets
-//! the client address from an `x-test-client` header, so that one test can play several
-//! addresses.
+//! The server here is the real router driven in process (`support::in_process`) with a
+//! `MockClock`; each request plays the TCP peer it names, so that one test can play several
+//! addresses, and the edge derives `ClientIp` from it as from a real connection.
 
-use authbridge::app::{build_state, open_store};
-use authbridge::clock::{Clock, MockClock};
-use authbridge::http::AppState;
+use authbridge::clock::Clock;
 use authbridge::limits::{self, Scope};
-use authbridge::storage::{AttemptRule, NewUser};
-use reqwest::{Client, Response};
+use authbridge::storage::AttemptRule;
+use reqwest::Client;
 use serde_json::json;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{self, TestDb};
+use crate::support::binary::{spawn_binary, stop_and_read_stderr};
+use crate::support::bodies::NO_ACCOUNT;
+use crate::support::in_process::{InProcess, Reply};
+use crate::support::{self, seed_user, TestDb, FAST_HASHER};
 
-const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
-const FAST_HASHER: (&str, &str) = (
-    "PASSWORD_HASHERS",
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-);
-
+/// The in-process server and two client addresses of its own (Redis outlives the test).
 struct Server {
-    addr: SocketAddr,
-    client: Client,
-    state: AppState,
-    clock: MockClock,
-    /// Two client addresses of this server's own (Redis outlives the test).
-    a: String,
-    b: String,
-    _db: TestDb,
+    app: InProcess,
+    a: IpAddr,
+    b: IpAddr,
 }
 
-fn fresh_addr() -> String {
+fn fresh_addr() -> IpAddr {
     let n = uuid::Uuid::new_v4().as_u128();
-    std::net::Ipv6Addr::from((0x2001_0db8_u128 << 96) | (n >> 32)).to_string()
-}
-
-/// Plays the TCP peer from `x-test-client`: the router's edge middleware then derives `ClientIp`
-/// from it exactly as it does from a real connection's peer address.
-async fn test_client_ip(
-    mut req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let ip = req
-        .headers()
-        .get("x-test-client")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.parse::<IpAddr>().ok());
-    if let Some(ip) = ip {
-        req.extensions_mut()
-            .insert(axum::extract::ConnectInfo(SocketAddr::new(ip, 0)));
-    }
-    next.run(req).await
+    IpAddr::V6(std::net::Ipv6Addr::from(
+        (0x2001_0db8_u128 << 96) | (n >> 32),
+    ))
 }
 
 impl Server {
     async fn start(backend: &str, overrides: &[(&str, &str)]) -> Self {
-        let db = TestDb::new(backend).await;
-        let settings = support::settings(&db.url, overrides);
-        let store = open_store(&settings).await.expect("store");
-        let clock = MockClock::new(chrono::Utc::now());
-        let state = build_state(settings, store, Arc::new(clock.clone()))
-            .await
-            .expect("state");
-        let router = authbridge::http::router(state.clone())
-            .layer(axum::middleware::from_fn(test_client_ip));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
-            addr,
-            client: Client::new(),
-            state,
-            clock,
+            app: InProcess::start(backend, overrides).await,
             a: fresh_addr(),
             b: fresh_addr(),
-            _db: db,
         }
     }
 
     async fn create_user(&self, username: &str, password: &str) {
-        let encoded = self
-            .state
-            .passwords
-            .make(zeroize::Zeroizing::new(password.into()))
-            .await
-            .expect("hash");
-        let user = NewUser {
-            username: username.into(),
-            password: encoded,
-            is_active: true,
-            ..NewUser::default()
-        };
-        self.state
-            .store
-            .create_user(&user, chrono::Utc::now())
-            .await
-            .expect("create user");
+        self.app.create_user(username, password, true).await;
     }
 
-    async fn login_from(&self, client: &str, username: &str, password: &str) -> Response {
-        self.client
-            .post(format!("http://{}/api/token/", self.addr))
-            .header("x-test-client", client)
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .expect("request")
+    async fn login_from(&self, client: IpAddr, username: &str, password: &str) -> Reply {
+        self.app.login_from(Some(client), username, password).await
     }
 
     /// The count the next attempt of `scope` would get, minus one: how many were counted.
-    async fn counted(&self, scope: Scope, username: &str, client: &str) -> i64 {
-        let backend = self.state.limiter.backend().expect("throttling is on");
-        let key = limits::key(scope, username, Some(client.parse().expect("ip")));
+    async fn counted(&self, scope: Scope, username: &str, client: IpAddr) -> i64 {
+        let backend = self.app.state.limiter.backend().expect("throttling is on");
+        let key = limits::key(scope, username, Some(client));
         let rule = AttemptRule {
             limit: i64::MAX,
             period: chrono::Duration::hours(1),
         };
         let next = backend
-            .count_attempt(&key, rule, self.clock.now())
+            .count_attempt(&key, rule, self.app.clock.now())
             .await
             .expect("count");
         backend.uncount_attempt(&key).await.expect("uncount");
@@ -135,13 +70,9 @@ impl Server {
     }
 }
 
-async fn status_body_retry(res: Response) -> (u16, String, Option<String>) {
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().expect("ascii").to_string());
-    let status = res.status().as_u16();
-    (status, res.text().await.expect("body"), retry)
+fn status_body_retry(res: Reply) -> (u16, String, Option<String>) {
+    let retry = res.header("retry-after").map(String::from);
+    (res.status, res.body, retry)
 }
 
 fn throttled(wait: i64) -> String {
@@ -183,7 +114,7 @@ async fn fifty_parallel_wrong_passwords_lock_at_exactly_n() {
             overrides.push(("REDIS_URL", url));
         }
         let server = Server::start(db, &overrides).await;
-        assert_eq!(server.state.limiter.backend_name(), throttle);
+        assert_eq!(server.app.state.limiter.backend_name(), throttle);
         let user = fresh("alice");
         server.create_user(&user, "right-password").await;
 
@@ -193,10 +124,9 @@ async fn fifty_parallel_wrong_passwords_lock_at_exactly_n() {
             tokio::spawn(async move {
                 status_body_retry(
                     server
-                        .login_from(&server.a, &user, &format!("wrong-{i}"))
+                        .login_from(server.a, &user, &format!("wrong-{i}"))
                         .await,
                 )
-                .await
             })
         });
         let mut refused = 0;
@@ -219,24 +149,24 @@ async fn fifty_parallel_wrong_passwords_lock_at_exactly_n() {
         assert_eq!((refused, locked), (5, 45), "{db}/{throttle}");
         assert_eq!(
             server
-                .counted(Scope::UsernameAddress, &user, &server.a)
+                .counted(Scope::UsernameAddress, &user, server.a)
                 .await,
             50,
             "{db}/{throttle}"
         );
         assert_eq!(
-            server.counted(Scope::Address, &user, &server.a).await,
+            server.counted(Scope::Address, &user, server.a).await,
             50,
             "{db}/{throttle}"
         );
 
         // The right password is refused too while locked (without hashing), from that address...
         let (status, body, _) =
-            status_body_retry(server.login_from(&server.a, &user, "right-password").await).await;
+            status_body_retry(server.login_from(server.a, &user, "right-password").await);
         assert_eq!((status, body), (429, throttled(900)), "{db}/{throttle}");
         // ...but the owner, from an address that has not failed, still signs in.
-        let res = server.login_from(&server.b, &user, "right-password").await;
-        assert_eq!(res.status(), 200, "{db}/{throttle}");
+        let res = server.login_from(server.b, &user, "right-password").await;
+        assert_eq!(res.status, 200, "{db}/{throttle}");
     }
 }
 
@@ -256,23 +186,29 @@ async fn the_lock_expires_on_the_clock() {
         let user = fresh("bob");
         server.create_user(&user, "right-password").await;
         for _ in 0..3 {
-            let res = server.login_from(&server.a, &user, "wrong").await;
-            assert_eq!(res.status(), 401, "{db}/{throttle}");
+            let res = server.login_from(server.a, &user, "wrong").await;
+            assert_eq!(res.status, 401, "{db}/{throttle}");
         }
         let (status, body, retry) =
-            status_body_retry(server.login_from(&server.a, &user, "right-password").await).await;
+            status_body_retry(server.login_from(server.a, &user, "right-password").await);
         assert_eq!((status, body.as_str()), (429, throttled(60).as_str()));
         assert_eq!(retry.as_deref(), Some("60"));
 
-        server.clock.advance(chrono::Duration::milliseconds(59_500));
+        server
+            .app
+            .clock
+            .advance(chrono::Duration::milliseconds(59_500));
         let (status, body, retry) =
-            status_body_retry(server.login_from(&server.a, &user, "right-password").await).await;
+            status_body_retry(server.login_from(server.a, &user, "right-password").await);
         assert_eq!((status, body.as_str()), (429, throttled(1).as_str()));
         assert_eq!(retry.as_deref(), Some("1"));
 
-        server.clock.advance(chrono::Duration::milliseconds(500));
-        let res = server.login_from(&server.a, &user, "right-password").await;
-        assert_eq!(res.status(), 200, "{db}/{throttle}: unlocked after 60 s");
+        server
+            .app
+            .clock
+            .advance(chrono::Duration::milliseconds(500));
+        let res = server.login_from(server.a, &user, "right-password").await;
+        assert_eq!(res.status, 200, "{db}/{throttle}: unlocked after 60 s");
     }
 }
 
@@ -293,29 +229,29 @@ async fn a_successful_login_resets_the_account_counter_but_not_the_address_one()
         server.create_user(&user, "right-password").await;
         for round in 0..2 {
             for _ in 0..2 {
-                let res = server.login_from(&server.a, &user, "wrong").await;
-                assert_eq!(res.status(), 401, "{db}/{throttle} round {round}");
+                let res = server.login_from(server.a, &user, "wrong").await;
+                assert_eq!(res.status, 401, "{db}/{throttle} round {round}");
             }
-            let res = server.login_from(&server.a, &user, "right-password").await;
-            assert_eq!(res.status(), 200, "{db}/{throttle} round {round}");
+            let res = server.login_from(server.a, &user, "right-password").await;
+            assert_eq!(res.status, 200, "{db}/{throttle} round {round}");
             assert_eq!(
                 server
-                    .counted(Scope::UsernameAddress, &user, &server.a)
+                    .counted(Scope::UsernameAddress, &user, server.a)
                     .await,
                 0
             );
         }
         // The address kept its 4 failures (an attacker's own account cannot wash them away):
         // one more is judged, the next is throttled, whoever it names.
-        assert_eq!(server.counted(Scope::Address, &user, &server.a).await, 4);
-        let res = server.login_from(&server.a, &fresh("nobody"), "x").await;
-        assert_eq!(res.status(), 401);
+        assert_eq!(server.counted(Scope::Address, &user, server.a).await, 4);
+        let res = server.login_from(server.a, &fresh("nobody"), "x").await;
+        assert_eq!(res.status, 401);
         let (status, body, _) =
-            status_body_retry(server.login_from(&server.a, &fresh("nobody"), "x").await).await;
+            status_body_retry(server.login_from(server.a, &fresh("nobody"), "x").await);
         assert_eq!((status, body), (429, throttled(900)), "{db}/{throttle}");
         // Another address is not affected.
-        let res = server.login_from(&server.b, &user, "right-password").await;
-        assert_eq!(res.status(), 200, "{db}/{throttle}");
+        let res = server.login_from(server.b, &user, "right-password").await;
+        assert_eq!(res.status, 200, "{db}/{throttle}");
     }
 }
 
@@ -332,33 +268,27 @@ async fn the_optional_username_limit_locks_the_username_from_every_address() {
     .await;
     server.create_user("dave", "right-password").await;
     assert_eq!(
-        server.login_from(&server.a, "dave", "wrong").await.status(),
+        server.login_from(server.a, "dave", "wrong").await.status,
         401
     );
     assert_eq!(
-        server.login_from(&server.b, "dave", "wrong").await.status(),
+        server.login_from(server.b, "dave", "wrong").await.status,
         401
     );
     let res = server
-        .login_from("203.0.113.5", "dave", "right-password")
+        .login_from("203.0.113.5".parse().expect("ip"), "dave", "right-password")
         .await;
-    assert_eq!(res.status(), 429);
+    assert_eq!(res.status, 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_without_a_client_address_are_counted_per_username() {
     let server = Server::start("sqlite", &[FAST_HASHER, ("AUTHBRIDGE_LOGIN_FAILURES", "2")]).await;
     server.create_user("erin", "right-password").await;
-    let login = |password: &'static str| {
-        server
-            .client
-            .post(format!("http://{}/api/token/", server.addr))
-            .json(&json!({"username": "erin", "password": password}))
-            .send()
-    };
-    assert_eq!(login("wrong").await.expect("req").status(), 401);
-    assert_eq!(login("wrong").await.expect("req").status(), 401);
-    assert_eq!(login("right-password").await.expect("req").status(), 429);
+    let login = |password: &'static str| server.app.login_from(None, "erin", password);
+    assert_eq!(login("wrong").await.status, 401);
+    assert_eq!(login("wrong").await.status, 401);
+    assert_eq!(login("right-password").await.status, 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,14 +305,11 @@ async fn throttling_can_be_turned_off() {
     server.create_user("frank", "right-password").await;
     for _ in 0..5 {
         assert_eq!(
-            server
-                .login_from(&server.a, "frank", "wrong")
-                .await
-                .status(),
+            server.login_from(server.a, "frank", "wrong").await.status,
             401
         );
     }
-    assert!(server.state.limiter.backend().is_none());
+    assert!(server.app.state.limiter.backend().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -409,9 +336,9 @@ async fn a_full_password_queue_answers_503_at_once_without_hashing() {
         tokio::spawn(async move {
             let started = Instant::now();
             let res = server
-                .login_from(&server.a, &format!("ghost{i}"), "wrong")
+                .login_from(server.a, &format!("ghost{i}"), "wrong")
                 .await;
-            let answer = status_body_retry(res).await;
+            let answer = status_body_retry(res);
             (answer, started.elapsed())
         })
     });
@@ -445,7 +372,7 @@ async fn a_full_password_queue_answers_503_at_once_without_hashing() {
         "a refusal waits for no hash: {slowest_refusal:?} vs {slowest_judged:?}"
     );
     // The refused attempts were taken back: they count against nobody.
-    let counted = server.counted(Scope::Address, "", &server.a).await;
+    let counted = server.counted(Scope::Address, "", server.a).await;
     assert_eq!(counted, judged);
 }
 
@@ -462,18 +389,10 @@ async fn an_oversized_login_body_is_refused_before_it_is_counted_or_hashed() {
     .await;
     server.create_user("gina", "right-password").await;
     let body = |len: usize| json!({"username": "gina", "password": "x".repeat(len)}).to_string();
-    let post = |path: &str, body: String| {
-        server
-            .client
-            .post(format!("http://{}{path}", server.addr))
-            .header("content-type", "application/json")
-            .header("x-test-client", server.a.as_str())
-            .body(body)
-            .send()
-    };
+    let post = |path: &'static str, body: String| server.app.post_from(Some(server.a), path, body);
     for len in [65_536, 2_400_000] {
-        let res = post("/api/token/", body(len)).await.expect("request");
-        let (status, text, _) = status_body_retry(res).await;
+        let res = post("/api/token/", body(len)).await;
+        let (status, text, _) = status_body_retry(res);
         assert_eq!(
             (status, text.as_str()),
             (413, r#"{"detail":"Request body too large."}"#)
@@ -482,20 +401,19 @@ async fn an_oversized_login_body_is_refused_before_it_is_counted_or_hashed() {
     // Not counted (with a limit of 1, a counted failure would lock gina out), so not hashed.
     assert_eq!(
         server
-            .counted(Scope::UsernameAddress, "gina", &server.a)
+            .counted(Scope::UsernameAddress, "gina", server.a)
             .await,
         0
     );
     // Just under the cap is a normal login attempt; other endpoints keep Django's 2.5 MB.
-    let res = post("/api/token/", body(65_000)).await.expect("request");
-    assert_eq!(res.status(), 401);
+    let res = post("/api/token/", body(65_000)).await;
+    assert_eq!(res.status, 401);
     let res = post(
         "/api/token/verify/",
         json!({"token": "x".repeat(100_000)}).to_string(),
     )
-    .await
-    .expect("request");
-    assert_eq!(res.status(), 401);
+    .await;
+    assert_eq!(res.status, 401);
 }
 
 /// The defaults do not get in the way of ordinary use: a dozen wrong passwords for different
@@ -503,19 +421,16 @@ async fn an_oversized_login_body_is_refused_before_it_is_counted_or_hashed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defaults_let_ordinary_mistakes_through() {
     let server = Server::start("sqlite", &[FAST_HASHER]).await;
-    assert_eq!(server.state.limiter.backend_name(), "memory");
+    assert_eq!(server.app.state.limiter.backend_name(), "memory");
     for i in 0..12 {
         let name = format!("user{i}");
         server.create_user(&name, "right-password").await;
-        assert_eq!(
-            server.login_from(&server.a, &name, "typo").await.status(),
-            401
-        );
+        assert_eq!(server.login_from(server.a, &name, "typo").await.status, 401);
         assert_eq!(
             server
-                .login_from(&server.a, &name, "right-password")
+                .login_from(server.a, &name, "right-password")
                 .await
-                .status(),
+                .status,
             200
         );
     }
@@ -526,26 +441,8 @@ async fn defaults_let_ordinary_mistakes_through() {
 #[tokio::test]
 async fn every_login_outcome_is_an_audit_event_without_the_password() {
     let db = TestDb::new("sqlite").await;
-    let settings = support::settings(&db.url, &[FAST_HASHER]);
-    let store = open_store(&settings).await.expect("store");
-    let passwords = authbridge::app::password_service(&settings).expect("hashers");
-    let encoded = passwords
-        .make(zeroize::Zeroizing::new("Right-Secret-1".to_string()))
-        .await
-        .expect("hash");
-    store
-        .create_user(
-            &NewUser {
-                username: "hank".into(),
-                password: encoded,
-                is_active: true,
-                ..NewUser::default()
-            },
-            chrono::Utc::now(),
-        )
-        .await
-        .expect("user");
-    let (child, addr) = crate::edge::spawn_binary(&[
+    seed_user(&db, &[FAST_HASHER], "hank", "Right-Secret-1").await;
+    let (child, addr) = spawn_binary(&[
         ("DATABASE_URL", &db.url),
         ("DJANGO_SECRET_KEY", support::SECRET),
         (FAST_HASHER.0, FAST_HASHER.1),
@@ -570,7 +467,7 @@ async fn every_login_outcome_is_an_audit_event_without_the_password() {
             .expect("login");
         statuses.push(res.status().as_u16());
     }
-    let text = crate::edge::stop_and_read_stderr(child);
+    let text = stop_and_read_stderr(child);
     assert_eq!(statuses, [200, 401, 401, 401, 429, 429], "{text}");
     let audit: Vec<&str> = text
         .lines()

@@ -8,6 +8,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
+use crate::support::bodies::{BLACKLISTED, EXPIRED, INVALID, NO_ACCOUNT, WRONG_TYPE};
+use crate::support::tokens::{claims_aged, decode_part, mint, now, sign};
 use crate::support::{backends, status_body, TestApp, SECRET};
 
 const PROBE_SETTINGS: &[(&str, &str)] = &[
@@ -20,48 +22,10 @@ const PROBE_SETTINGS: &[(&str, &str)] = &[
     ),
 ];
 
-const INVALID: &str = r#"{"detail":"Token is invalid","code":"token_not_valid"}"#;
-const EXPIRED: &str = r#"{"detail":"Token is expired","code":"token_not_valid"}"#;
-const BLACKLISTED: &str = r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#;
-const WRONG_TYPE: &str = r#"{"detail":"Token has wrong type","code":"token_not_valid"}"#;
-const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
-
-pub fn sign(header: &str, payload: &str, key: &str) -> String {
-    let h = URL_SAFE_NO_PAD.encode(header);
-    let p = URL_SAFE_NO_PAD.encode(payload);
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("hmac key");
-    mac.update(format!("{h}.{p}").as_bytes());
-    format!(
-        "{h}.{p}.{}",
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    )
-}
-
-pub fn mint(payload: Value) -> String {
-    sign(
-        r#"{"alg":"HS256","typ":"JWT"}"#,
-        &payload.to_string(),
-        SECRET,
-    )
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
+/// Fresh claims as simplejwt's defaults issue them (access 5 minutes, refresh 1 day).
 fn claims(token_type: &str, user_id: Value) -> Value {
-    let n = now();
-    let exp = if token_type == "access" {
-        n + 300
-    } else {
-        n + 86400
-    };
-    json!({"token_type": token_type, "exp": exp, "iat": n, "jti": uuid::Uuid::new_v4().simple().to_string(), "user_id": user_id})
-}
-
-fn decode_part(token: &str, i: usize) -> String {
-    let part = token.split('.').nth(i).expect("part");
-    String::from_utf8(URL_SAFE_NO_PAD.decode(part).expect("b64")).expect("utf8")
+    let lifetime = if token_type == "access" { 300 } else { 86400 };
+    claims_aged(token_type, user_id, 0, lifetime)
 }
 
 async fn check(name: &str, res: reqwest::Response, status: u16, body: &str) {
@@ -511,16 +475,17 @@ async fn user_state_cases() {
         let table = &app.settings.user_table;
         let pool_sql = |sql: String| sql;
         // Deactivate and delete as Django would (outside authbridge).
-        execute(
-            &app,
-            &pool_sql(format!(
-                "UPDATE {table} SET is_active = {} WHERE id = {deactivate}",
-                if backend == "sqlite" { "0" } else { "false" }
-            )),
-        )
+        app.exec(&pool_sql(format!(
+            "UPDATE {table} SET is_active = {} WHERE id = {deactivate}",
+            if backend == "sqlite" { "0" } else { "false" }
+        )))
         .await;
-        execute(&app, &format!("UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = {delete}")).await;
-        execute(&app, &format!("DELETE FROM {table} WHERE id = {delete}")).await;
+        app.exec(&format!(
+            "UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = {delete}"
+        ))
+        .await;
+        app.exec(&format!("DELETE FROM {table} WHERE id = {delete}"))
+            .await;
 
         let me = |t: &str| {
             app.client
@@ -571,20 +536,6 @@ async fn user_state_cases() {
             .post_json("/api/token/blacklist/", json!({"refresh": r_deleted}))
             .await;
         check("blacklist_deleted_user_token", res, 200, "{}").await;
-    }
-}
-
-async fn execute(app: &TestApp, sql: &str) {
-    use sqlx::Connection;
-    if app.db.url.starts_with("sqlite") {
-        let path = app.db.url.trim_start_matches("sqlite:///");
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
-            .await
-            .expect("sqlite");
-        sqlx::query(sql).execute(&mut c).await.expect(sql);
-    } else {
-        let mut c = sqlx::PgConnection::connect(&app.db.url).await.expect("pg");
-        sqlx::query(sql).execute(&mut c).await.expect(sql);
     }
 }
 
