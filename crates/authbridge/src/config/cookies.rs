@@ -180,7 +180,11 @@ mod tests {
     #[test]
     fn every_key_is_a_top_level_key() {
         for key in CookieSettings::KEYS {
-            assert!(Settings::is_key(key.name), "{} is not a top-level key", key.name);
+            assert!(
+                Settings::is_key(key.name),
+                "{} is not a top-level key",
+                key.name
+            );
         }
     }
 

@@ -118,8 +118,7 @@ fn urls_regex(key: &str, value: &RawValue) -> Result<Option<Regex>, ConfigError>
 
 fn max_age(key: &str, value: &RawValue) -> Result<u32, ConfigError> {
     let n = parse::integer(key, value)?;
-    u32::try_from(n)
-        .map_err(|_| invalid(key, "should be an integer greater than or equal to zero"))
+    u32::try_from(n).map_err(|_| invalid(key, "should be an integer greater than or equal to zero"))
 }
 
 fn token_list(key: &str, value: &RawValue) -> Result<Vec<String>, ConfigError> {
@@ -280,7 +279,11 @@ mod tests {
     #[test]
     fn every_key_is_a_top_level_key() {
         for key in CorsSettings::KEYS {
-            assert!(Settings::is_key(key.name), "{} is not a top-level key", key.name);
+            assert!(
+                Settings::is_key(key.name),
+                "{} is not a top-level key",
+                key.name
+            );
         }
     }
 

@@ -54,10 +54,12 @@ fn declared() -> BTreeSet<(String, String)> {
     let top = Settings::all_names()
         .into_iter()
         .map(|k| (String::new(), k.to_string()));
-    let tables = Settings::table_names().into_iter().flat_map(|(table, keys)| {
-        keys.into_iter()
-            .map(move |k| (table.to_string(), k.to_string()))
-    });
+    let tables = Settings::table_names()
+        .into_iter()
+        .flat_map(|(table, keys)| {
+            keys.into_iter()
+                .map(move |k| (table.to_string(), k.to_string()))
+        });
     top.chain(tables).collect()
 }
 

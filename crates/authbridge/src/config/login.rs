@@ -60,19 +60,21 @@ fn period(key: &str, value: &RawValue) -> Result<i64, ConfigError> {
 }
 
 fn backend(key: &str, value: &RawValue) -> Result<ThrottleBackend, ConfigError> {
-    Ok(match parse::string(key, value)?.to_ascii_lowercase().as_str() {
-        "auto" | "" => ThrottleBackend::Auto,
-        "memory" => ThrottleBackend::Memory,
-        "database" => ThrottleBackend::Database,
-        "redis" => ThrottleBackend::Redis,
-        "off" => ThrottleBackend::Off,
-        other => {
-            return Err(parse::invalid(
-                key,
-                format!("{other:?} is not one of auto, memory, database, redis, off"),
-            ))
-        }
-    })
+    Ok(
+        match parse::string(key, value)?.to_ascii_lowercase().as_str() {
+            "auto" | "" => ThrottleBackend::Auto,
+            "memory" => ThrottleBackend::Memory,
+            "database" => ThrottleBackend::Database,
+            "redis" => ThrottleBackend::Redis,
+            "off" => ThrottleBackend::Off,
+            other => {
+                return Err(parse::invalid(
+                    key,
+                    format!("{other:?} is not one of auto, memory, database, redis, off"),
+                ))
+            }
+        },
+    )
 }
 
 impl Rules for LoginSettings {

@@ -54,10 +54,8 @@ pub fn seconds(key: &str, value: &RawValue) -> Result<i64, ConfigError> {
     match value {
         RawValue::Toml(toml::Value::Integer(i)) => Ok(*i),
         RawValue::Toml(toml::Value::Float(f)) => Ok(*f as i64),
-        RawValue::Env(s) | RawValue::Toml(toml::Value::String(s)) => {
-            simple_jwt::parse_duration(s)
-                .ok_or_else(|| invalid(key, format!("{s:?} is not a duration")))
-        }
+        RawValue::Env(s) | RawValue::Toml(toml::Value::String(s)) => simple_jwt::parse_duration(s)
+            .ok_or_else(|| invalid(key, format!("{s:?} is not a duration"))),
         RawValue::Toml(_) => Err(invalid(key, "expected seconds or a duration string")),
     }
 }

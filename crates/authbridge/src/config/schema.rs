@@ -73,8 +73,12 @@ pub trait Section: Default + Rules + Sized + 'static {
 
 /// A section behind a table name, as an object (tables of one level have different types).
 pub trait Table {
-    fn set_key(&mut self, name: &str, shown: &str, value: &RawValue)
-        -> Option<Result<(), ConfigError>>;
+    fn set_key(
+        &mut self,
+        name: &str,
+        shown: &str,
+        value: &RawValue,
+    ) -> Option<Result<(), ConfigError>>;
     fn key_names(&self) -> Vec<&'static str>;
     fn refusal(&self, name: &str) -> Option<&'static str>;
 }
@@ -192,7 +196,11 @@ macro_rules! section {
 pub(crate) use section;
 
 /// The unknown-key error, with the nearest valid name when one is close.
-pub fn unknown<'a>(written: &str, bare: &str, names: impl IntoIterator<Item = &'a str>) -> ConfigError {
+pub fn unknown<'a>(
+    written: &str,
+    bare: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> ConfigError {
     ConfigError::UnknownKey {
         key: written.to_string(),
         suggestion: nearest(bare, names).map(str::to_string),
@@ -284,7 +292,13 @@ pub fn apply_file_entry<S: Section>(
         };
         for (k, v) in entries {
             let shown = qualified(table, &k);
-            set_or_refuse(section, &k, &shown, &format!("{key}.{k}"), &RawValue::Toml(v))?;
+            set_or_refuse(
+                section,
+                &k,
+                &shown,
+                &format!("{key}.{k}"),
+                &RawValue::Toml(v),
+            )?;
         }
         return Ok(());
     }
@@ -307,12 +321,17 @@ pub fn apply_file_entry<S: Section>(
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// One environment variable: a top-level key by its exact name, a table's key as
 /// `<TABLE>_<KEY>` (`SIMPLE_JWT_ACCESS_TOKEN_LIFETIME`); anything else belongs to other programs.
-pub fn apply_env_var<S: Section>(root: &mut S, key: &str, value: String) -> Result<(), ConfigError> {
+pub fn apply_env_var<S: Section>(
+    root: &mut S,
+    key: &str,
+    value: String,
+) -> Result<(), ConfigError> {
     for (table, section) in root.tables() {
         if let Some(k) = key.strip_prefix(&format!("{}_", table.to_ascii_uppercase())) {
             return set_or_refuse(section, k, &qualified(table, k), key, &RawValue::Env(value));
@@ -462,14 +481,22 @@ client_id = "d"
         .unwrap();
         assert_eq!(root.top, 3);
         assert!(root.example.enabled);
-        let ids: Vec<_> = root.example.clients.iter().map(|c| c.client_id.as_str()).collect();
+        let ids: Vec<_> = root
+            .example
+            .clients
+            .iter()
+            .map(|c| c.client_id.as_str())
+            .collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(root.example.clients[0].redirect_uris, ["https://a.test/cb"]);
         assert_eq!(root.example.default_client.unwrap().client_id, "d");
 
         let root = load(
             "",
-            &[("EXAMPLE_clients", r#"[{"client_id": "e", "redirect_uris": ["x"]}]"#)],
+            &[(
+                "EXAMPLE_clients",
+                r#"[{"client_id": "e", "redirect_uris": ["x"]}]"#,
+            )],
         )
         .unwrap();
         assert_eq!(root.example.clients[0].client_id, "e");
@@ -477,22 +504,30 @@ client_id = "d"
 
     #[test]
     fn nested_errors_name_the_item_and_suggest() {
-        let err = load("[[example.clients]]\nclient_id = \"a\"\nredirect_uri = []\n", &[])
-            .unwrap_err()
-            .to_string();
+        let err = load(
+            "[[example.clients]]\nclient_id = \"a\"\nredirect_uri = []\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
-            "unknown configuration key example.clients[0].redirect_uri; did you mean redirect_uris?"
+            "unknown configuration key EXAMPLE.clients[0].redirect_uri; did you mean redirect_uris?"
         );
         let err = load("[[example.clients]]\nredirect_uris = []\n", &[])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("client_id") && err.contains("required"), "{err}");
+        assert!(
+            err.contains("client_id") && err.contains("required"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_keys_get_the_nearest_name() {
-        let err = load("", &[("EXAMPLE_ENABLD", "1")]).unwrap_err().to_string();
+        let err = load("", &[("EXAMPLE_ENABLD", "1")])
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "unknown configuration key EXAMPLE_ENABLD; did you mean ENABLED?"
@@ -515,7 +550,10 @@ client_id = "d"
         assert_eq!(edit_distance("ACCES", "ACCESS"), 1);
         assert_eq!(edit_distance("ROTAET", "ROTATE"), 1);
         assert_eq!(edit_distance("", "ABC"), 3);
-        assert_eq!(nearest("access_token_lifetime", ["ACCESS_TOKEN_LIFETIME"]), Some("ACCESS_TOKEN_LIFETIME"));
+        assert_eq!(
+            nearest("access_token_lifetime", ["ACCESS_TOKEN_LIFETIME"]),
+            Some("ACCESS_TOKEN_LIFETIME")
+        );
         assert_eq!(nearest("NOPE", ["LEEWAY", "ISSUER"]), None);
     }
 }

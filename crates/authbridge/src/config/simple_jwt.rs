@@ -232,6 +232,9 @@ mod tests {
              ACCESS_TOKEN_LIFETIME?"
         );
         let err = load("SIMPLE_JWT_JWK_URL", "http://x");
-        assert!(err.contains("JWK_URL") && err.contains("does not support"), "{err}");
+        assert!(
+            err.contains("JWK_URL") && err.contains("does not support"),
+            "{err}"
+        );
     }
 }
