@@ -310,11 +310,24 @@ ROTATE_REFRESH_TOKENS = true
             .unwrap_err()
             .to_string();
         assert!(err.contains("ROTATE_REFRESH_TOKEN"), "{err}");
+        assert!(
+            err.ends_with("did you mean ROTATE_REFRESH_TOKENS?"),
+            "{err}"
+        );
         std::fs::write(&path, "DATABSE_URL = \"x\"\n").unwrap();
         let err = Settings::load(Some(&path), env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("DATABSE_URL"), "{err}");
+        assert!(err.ends_with("did you mean DATABASE_URL?"), "{err}");
+        std::fs::write(&path, "ACCESS_TOKEN_LIFETIME = 60\n").unwrap();
+        let err = Settings::load(Some(&path), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("did you mean ACCESS_TOKEN_LIFETIME in [simple_jwt]?"),
+            "{err}"
+        );
     }
 
     #[test]
