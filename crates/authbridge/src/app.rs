@@ -287,7 +287,7 @@ fn warn_about_edge_settings(settings: &Settings) {
     if edge.allowed_hosts.iter().any(|h| h == "*") {
         tracing::warn!("AUTHBRIDGE_ALLOWED_HOSTS contains \"*\": the Host header is not checked");
     }
-    if edge.public_origin.is_none() && settings.browser.cookie_mode() {
+    if edge.public_origin.is_none() && settings.cookies.cookie_mode() {
         tracing::warn!(
             "cookie mode without AUTHBRIDGE_PUBLIC_URL: the CSRF check takes authbridge's own \
              origin from the request's Host; set AUTHBRIDGE_PUBLIC_URL to the URL browsers use"

@@ -6,7 +6,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::{ConfigError, RawValue};
+use super::schema::{section, Rules};
+use super::{parse, ConfigError, RawValue};
 
 /// Django's `ALLOWED_HOSTS` when it is empty and `DEBUG` is on: the local host only.
 pub const DEFAULT_ALLOWED_HOSTS: &[&str] = &[".localhost", "127.0.0.1", "[::1]"];
@@ -75,45 +76,69 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct EdgeSettings {
-    /// `AUTHBRIDGE_ALLOWED_HOSTS`: Django's `ALLOWED_HOSTS` patterns, lower-cased.
-    pub allowed_hosts: Vec<String>,
-    /// `AUTHBRIDGE_TRUSTED_PROXIES`: peers whose `X-Forwarded-*` headers are believed.
-    pub trusted_proxies: Vec<IpNet>,
-    /// `AUTHBRIDGE_PUBLIC_URL`: the server's own origin (`scheme://host[:port]`), used by the CSRF
-    /// check instead of the request's `Host` and `X-Forwarded-Proto`.
-    pub public_origin: Option<String>,
-    /// `AUTHBRIDGE_OPS_BIND`: a second listener for `/healthz`, `/readyz` and `/metrics`.
-    pub ops_bind: Option<SocketAddr>,
-    pub header_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub body_read_timeout: Duration,
-    /// Open connections at once (per listener); more wait in the kernel's accept backlog.
-    pub max_connections: usize,
-    pub http2_max_streams: u32,
-    /// Bound on a request's header block (HTTP/1 read buffer, HTTP/2 header list).
-    pub max_header_bytes: usize,
+section! {
+    /// The network edge (all top-level keys).
+    pub struct EdgeSettings {
+        /// Django's `ALLOWED_HOSTS` patterns, lower-cased.
+        "AUTHBRIDGE_ALLOWED_HOSTS" allowed_hosts: Vec<String> =
+            DEFAULT_ALLOWED_HOSTS.iter().map(|s| s.to_string()).collect(), allowed_hosts;
+        /// Peers whose `X-Forwarded-*` headers are believed.
+        "AUTHBRIDGE_TRUSTED_PROXIES" trusted_proxies: Vec<IpNet> = Vec::new(), trusted_proxies;
+        /// The server's own origin (`scheme://host[:port]`), used by the CSRF check instead of the
+        /// request's `Host` and `X-Forwarded-Proto`.
+        "AUTHBRIDGE_PUBLIC_URL" public_origin: Option<String> = None, public_origin;
+        /// A second listener for `/healthz`, `/readyz` and `/metrics`.
+        "AUTHBRIDGE_OPS_BIND" ops_bind: Option<SocketAddr> = None, ops_bind;
+        /// A request's headers must arrive within this time.
+        "AUTHBRIDGE_HEADER_READ_TIMEOUT" header_read_timeout: Duration =
+            DEFAULT_HEADER_READ_TIMEOUT, duration;
+        /// A connection without a request in progress is closed after this time.
+        "AUTHBRIDGE_IDLE_TIMEOUT" idle_timeout: Duration = DEFAULT_IDLE_TIMEOUT, duration;
+        /// A request body must be complete this long after its headers.
+        "AUTHBRIDGE_BODY_READ_TIMEOUT" body_read_timeout: Duration =
+            DEFAULT_BODY_READ_TIMEOUT, duration;
+        /// Open connections at once (per listener); more wait in the kernel's accept backlog.
+        "AUTHBRIDGE_MAX_CONNECTIONS" max_connections: usize = default_max_connections(),
+            parse::int_in(1, 1_000_000);
+        /// Concurrent HTTP/2 streams per connection.
+        "AUTHBRIDGE_HTTP2_MAX_STREAMS" http2_max_streams: u32 = DEFAULT_HTTP2_MAX_STREAMS,
+            parse::int_in(1, 10_000);
+        /// Bound on a request's header block (HTTP/1 read buffer, HTTP/2 header list).
+        "AUTHBRIDGE_MAX_HEADER_BYTES" max_header_bytes: usize = DEFAULT_MAX_HEADER_BYTES,
+            parse::int_in(8192, 1_048_576);
+    }
 }
 
-impl Default for EdgeSettings {
-    fn default() -> Self {
-        Self {
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            trusted_proxies: Vec::new(),
-            public_origin: None,
-            ops_bind: None,
-            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
-            max_connections: default_max_connections(),
-            http2_max_streams: DEFAULT_HTTP2_MAX_STREAMS,
-            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
-        }
-    }
+impl Rules for EdgeSettings {}
+
+fn allowed_hosts(key: &str, value: &RawValue) -> Result<Vec<String>, ConfigError> {
+    let list = parse::string_list(key, value)?;
+    Ok(list.iter().map(|h| h.to_ascii_lowercase()).collect())
+}
+
+fn trusted_proxies(key: &str, value: &RawValue) -> Result<Vec<IpNet>, ConfigError> {
+    parse::string_list(key, value)?
+        .iter()
+        .map(|s| {
+            IpNet::parse(s)
+                .ok_or_else(|| invalid(key, format!("{s:?} is not an IP address or CIDR network")))
+        })
+        .collect()
+}
+
+fn public_origin(key: &str, value: &RawValue) -> Result<Option<String>, ConfigError> {
+    parse::optional_string(key, value)?
+        .map(|s| origin_of(key, &s))
+        .transpose()
+}
+
+fn ops_bind(key: &str, value: &RawValue) -> Result<Option<SocketAddr>, ConfigError> {
+    parse::optional_string(key, value)?
+        .map(|s| {
+            s.parse()
+                .map_err(|_| invalid(key, format!("{s:?} is not HOST:PORT")))
+        })
+        .transpose()
 }
 
 /// The soft `RLIMIT_NOFILE` (from `/proc/self/limits` on Linux), when known.
@@ -141,12 +166,7 @@ pub fn default_max_connections() -> usize {
     }
 }
 
-fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.to_string(),
-        reason: reason.into(),
-    }
-}
+use parse::invalid;
 
 /// A duration: an integer (seconds), or a number with `ms`, `s` or `m` (`"500ms"`, `"1.5s"`).
 fn duration(key: &str, value: &RawValue) -> Result<Duration, ConfigError> {
@@ -243,80 +263,6 @@ fn origin_of(key: &str, raw: &str) -> Result<String, ConfigError> {
 }
 
 impl EdgeSettings {
-    pub const KEYS: &'static [&'static str] = &[
-        "AUTHBRIDGE_ALLOWED_HOSTS",
-        "AUTHBRIDGE_TRUSTED_PROXIES",
-        "AUTHBRIDGE_PUBLIC_URL",
-        "AUTHBRIDGE_OPS_BIND",
-        "AUTHBRIDGE_HEADER_READ_TIMEOUT",
-        "AUTHBRIDGE_IDLE_TIMEOUT",
-        "AUTHBRIDGE_BODY_READ_TIMEOUT",
-        "AUTHBRIDGE_MAX_CONNECTIONS",
-        "AUTHBRIDGE_HTTP2_MAX_STREAMS",
-        "AUTHBRIDGE_MAX_HEADER_BYTES",
-    ];
-
-    pub fn set(&mut self, key: &str, value: &RawValue) -> Result<(), ConfigError> {
-        match key {
-            "AUTHBRIDGE_ALLOWED_HOSTS" => {
-                let list = value.string_list(key)?;
-                self.allowed_hosts = list.iter().map(|h| h.to_ascii_lowercase()).collect();
-            }
-            "AUTHBRIDGE_TRUSTED_PROXIES" => {
-                self.trusted_proxies = value
-                    .string_list(key)?
-                    .iter()
-                    .map(|s| {
-                        IpNet::parse(s).ok_or_else(|| {
-                            invalid(key, format!("{s:?} is not an IP address or CIDR network"))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            "AUTHBRIDGE_PUBLIC_URL" => {
-                self.public_origin = match value.optional_string(key)? {
-                    Some(s) => Some(origin_of(key, &s)?),
-                    None => None,
-                };
-            }
-            "AUTHBRIDGE_OPS_BIND" => {
-                self.ops_bind = match value.optional_string(key)? {
-                    Some(s) => Some(
-                        s.parse()
-                            .map_err(|_| invalid(key, format!("{s:?} is not HOST:PORT")))?,
-                    ),
-                    None => None,
-                };
-            }
-            "AUTHBRIDGE_HEADER_READ_TIMEOUT" => self.header_read_timeout = duration(key, value)?,
-            "AUTHBRIDGE_IDLE_TIMEOUT" => self.idle_timeout = duration(key, value)?,
-            "AUTHBRIDGE_BODY_READ_TIMEOUT" => self.body_read_timeout = duration(key, value)?,
-            "AUTHBRIDGE_MAX_CONNECTIONS" => {
-                let n = value.integer(key)?;
-                if !(1..=1_000_000).contains(&n) {
-                    return Err(invalid(key, "must be between 1 and 1000000"));
-                }
-                self.max_connections = n as usize;
-            }
-            "AUTHBRIDGE_HTTP2_MAX_STREAMS" => {
-                let n = value.integer(key)?;
-                if !(1..=10_000).contains(&n) {
-                    return Err(invalid(key, "must be between 1 and 10000"));
-                }
-                self.http2_max_streams = n as u32;
-            }
-            "AUTHBRIDGE_MAX_HEADER_BYTES" => {
-                let n = value.integer(key)?;
-                if !(8192..=1_048_576).contains(&n) {
-                    return Err(invalid(key, "must be between 8192 and 1048576"));
-                }
-                self.max_header_bytes = n as usize;
-            }
-            _ => return Err(ConfigError::UnknownKey(key.to_string())),
-        }
-        Ok(())
-    }
-
     /// Whether `ip` (the TCP peer) is a configured proxy.
     pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(ip))
@@ -345,6 +291,7 @@ impl EdgeSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::schema::Section;
     use crate::config::Settings;
 
     fn load(pairs: &[(&str, &str)]) -> Result<EdgeSettings, ConfigError> {
@@ -355,7 +302,7 @@ mod tests {
     #[test]
     fn every_key_is_a_top_level_key() {
         for key in EdgeSettings::KEYS {
-            assert!(Settings::is_key(key), "{key}");
+            assert!(Settings::is_key(key.name), "{}", key.name);
         }
     }
 

@@ -1,7 +1,8 @@
 //! Login abuse controls: the password queue, the login body cap, and failed-login throttling with
 //! lockout (see docs/security.md, "Login flooding and guessing").
 
-use super::{ConfigError, RawValue};
+use super::schema::{section, Rules};
+use super::{parse, ConfigError, RawValue};
 
 /// Where failed-login counters live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,120 +17,70 @@ pub enum ThrottleBackend {
     Off,
 }
 
-#[derive(Debug, Clone)]
-pub struct LoginSettings {
-    /// Logins that may wait for a password worker; more are answered 503 at once.
-    pub password_queue: usize,
-    /// Largest request body accepted by the login endpoint.
-    pub max_body_bytes: usize,
-    pub backend: ThrottleBackend,
-    pub redis_url: Option<String>,
-    /// Failures per (username, client address) before lockout; 0 disables.
-    pub failures: i64,
-    /// Seconds a (username, address) stays locked, and the period failures are counted in.
-    pub lockout: i64,
-    /// Failures per client address (any username) before it is throttled; 0 disables.
-    pub address_failures: i64,
-    pub address_period: i64,
-    /// Failures per username (any address) before the username is locked for everyone; 0
-    /// (the default) disables: see docs/security.md on lockout as a denial of service.
-    pub username_failures: i64,
-    pub username_period: i64,
-}
-
 pub const DEFAULT_PASSWORD_QUEUE: usize = 16;
 pub const DEFAULT_LOGIN_MAX_BODY_BYTES: usize = 64 * 1024;
 
-impl Default for LoginSettings {
-    fn default() -> Self {
-        Self {
-            password_queue: DEFAULT_PASSWORD_QUEUE,
-            max_body_bytes: DEFAULT_LOGIN_MAX_BODY_BYTES,
-            backend: ThrottleBackend::Auto,
-            redis_url: None,
-            failures: 5,
-            lockout: 15 * 60,
-            address_failures: 100,
-            address_period: 15 * 60,
-            username_failures: 0,
-            username_period: 15 * 60,
-        }
+section! {
+    /// Login abuse controls (all top-level keys).
+    pub struct LoginSettings {
+        /// Logins that may wait for a password worker; more are answered 503 at once.
+        "AUTHBRIDGE_PASSWORD_QUEUE" password_queue: usize = DEFAULT_PASSWORD_QUEUE,
+            parse::int_in(0, 100_000);
+        /// Largest request body accepted by the login endpoint.
+        "AUTHBRIDGE_LOGIN_MAX_BODY_BYTES" max_body_bytes: usize = DEFAULT_LOGIN_MAX_BODY_BYTES,
+            parse::int_in(1024, crate::http::body::MAX_BODY_BYTES as i64);
+        /// Where failed-login counters live.
+        "AUTHBRIDGE_LOGIN_THROTTLE" backend: ThrottleBackend = ThrottleBackend::Auto, backend;
+        /// Redis for the counters (and `auto` then picks it).
+        "REDIS_URL" redis_url: Option<String> = None, parse::optional_string;
+        /// Failures per (username, client address) before lockout; 0 disables.
+        "AUTHBRIDGE_LOGIN_FAILURES" failures: i64 = 5, parse::int_in(0, 1_000_000);
+        /// Seconds a (username, address) stays locked, and the period failures are counted in.
+        "AUTHBRIDGE_LOGIN_LOCKOUT" lockout: i64 = 15 * 60, period;
+        /// Failures per client address (any username) before it is throttled; 0 disables.
+        "AUTHBRIDGE_LOGIN_ADDRESS_FAILURES" address_failures: i64 = 100, parse::int_in(0, 1_000_000);
+        /// The period of the address counter.
+        "AUTHBRIDGE_LOGIN_ADDRESS_PERIOD" address_period: i64 = 15 * 60, period;
+        /// Failures per username (any address) before the username is locked for everyone; 0
+        /// (the default) disables: see docs/security.md on lockout as a denial of service.
+        "AUTHBRIDGE_LOGIN_USERNAME_FAILURES" username_failures: i64 = 0, parse::int_in(0, 1_000_000);
+        /// The period of the username counter.
+        "AUTHBRIDGE_LOGIN_USERNAME_PERIOD" username_period: i64 = 15 * 60, period;
     }
 }
 
-impl LoginSettings {
-    pub const KEYS: &'static [&'static str] = &[
-        "AUTHBRIDGE_PASSWORD_QUEUE",
-        "AUTHBRIDGE_LOGIN_MAX_BODY_BYTES",
-        "AUTHBRIDGE_LOGIN_THROTTLE",
-        "REDIS_URL",
-        "AUTHBRIDGE_LOGIN_FAILURES",
-        "AUTHBRIDGE_LOGIN_LOCKOUT",
-        "AUTHBRIDGE_LOGIN_ADDRESS_FAILURES",
-        "AUTHBRIDGE_LOGIN_ADDRESS_PERIOD",
-        "AUTHBRIDGE_LOGIN_USERNAME_FAILURES",
-        "AUTHBRIDGE_LOGIN_USERNAME_PERIOD",
-    ];
-
-    pub fn set(&mut self, key: &str, value: &RawValue) -> Result<(), ConfigError> {
-        let bounded = |lo: i64, hi: i64| -> Result<i64, ConfigError> {
-            let n = value.integer(key)?;
-            if (lo..=hi).contains(&n) {
-                Ok(n)
-            } else {
-                Err(RawValue::invalid(
-                    key,
-                    format!("must be between {lo} and {hi}"),
-                ))
-            }
-        };
-        let period = || -> Result<i64, ConfigError> {
-            let s = value.duration(key)?;
-            if (1..=30 * 86_400).contains(&s) {
-                Ok(s)
-            } else {
-                Err(RawValue::invalid(
-                    key,
-                    "must be between 1 second and 30 days",
-                ))
-            }
-        };
-        match key {
-            "AUTHBRIDGE_PASSWORD_QUEUE" => self.password_queue = bounded(0, 100_000)? as usize,
-            "AUTHBRIDGE_LOGIN_MAX_BODY_BYTES" => {
-                self.max_body_bytes =
-                    bounded(1024, crate::http::body::MAX_BODY_BYTES as i64)? as usize
-            }
-            "AUTHBRIDGE_LOGIN_THROTTLE" => {
-                self.backend = match value.string(key)?.to_ascii_lowercase().as_str() {
-                    "auto" | "" => ThrottleBackend::Auto,
-                    "memory" => ThrottleBackend::Memory,
-                    "database" => ThrottleBackend::Database,
-                    "redis" => ThrottleBackend::Redis,
-                    "off" => ThrottleBackend::Off,
-                    other => {
-                        return Err(RawValue::invalid(
-                            key,
-                            format!("{other:?} is not one of auto, memory, database, redis, off"),
-                        ))
-                    }
-                }
-            }
-            "REDIS_URL" => self.redis_url = value.optional_string(key)?,
-            "AUTHBRIDGE_LOGIN_FAILURES" => self.failures = bounded(0, 1_000_000)?,
-            "AUTHBRIDGE_LOGIN_LOCKOUT" => self.lockout = period()?,
-            "AUTHBRIDGE_LOGIN_ADDRESS_FAILURES" => self.address_failures = bounded(0, 1_000_000)?,
-            "AUTHBRIDGE_LOGIN_ADDRESS_PERIOD" => self.address_period = period()?,
-            "AUTHBRIDGE_LOGIN_USERNAME_FAILURES" => self.username_failures = bounded(0, 1_000_000)?,
-            "AUTHBRIDGE_LOGIN_USERNAME_PERIOD" => self.username_period = period()?,
-            _ => return Err(ConfigError::UnknownKey(key.to_string())),
-        }
-        Ok(())
+/// A counting period: 1 second to 30 days.
+fn period(key: &str, value: &RawValue) -> Result<i64, ConfigError> {
+    let s = parse::seconds(key, value)?;
+    if (1..=30 * 86_400).contains(&s) {
+        Ok(s)
+    } else {
+        Err(parse::invalid(key, "must be between 1 second and 30 days"))
     }
+}
 
-    pub fn validate(&self) -> Result<(), ConfigError> {
+fn backend(key: &str, value: &RawValue) -> Result<ThrottleBackend, ConfigError> {
+    Ok(
+        match parse::string(key, value)?.to_ascii_lowercase().as_str() {
+            "auto" | "" => ThrottleBackend::Auto,
+            "memory" => ThrottleBackend::Memory,
+            "database" => ThrottleBackend::Database,
+            "redis" => ThrottleBackend::Redis,
+            "off" => ThrottleBackend::Off,
+            other => {
+                return Err(parse::invalid(
+                    key,
+                    format!("{other:?} is not one of auto, memory, database, redis, off"),
+                ))
+            }
+        },
+    )
+}
+
+impl Rules for LoginSettings {
+    fn check(&self) -> Result<(), ConfigError> {
         if self.backend == ThrottleBackend::Redis && self.redis_url.is_none() {
-            return Err(RawValue::invalid(
+            return Err(parse::invalid(
                 "AUTHBRIDGE_LOGIN_THROTTLE",
                 "redis needs REDIS_URL",
             ));

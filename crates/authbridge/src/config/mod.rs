@@ -1,21 +1,33 @@
 //! Configuration: a TOML file whose keys are the ecosystem's own names, overridden by environment
 //! variables of the same names. Top-level keys are env names (`DATABASE_URL`, `DJANGO_SECRET_KEY`,
 //! `AUTH_SECRET`, ...); `[simple_jwt]` holds simplejwt's setting names, each also settable as
-//! `SIMPLE_JWT_<KEY>`. Unknown keys are errors that name the key.
+//! `SIMPLE_JWT_<KEY>`. Unknown keys are errors that name the key and the nearest valid one.
+//!
+//! Each section is one struct declared with `schema::section!`, each setting written once there
+//! (doc line, key, field, default, parser); `schema` fills any section from either source.
 
-pub mod browser;
+pub mod cookies;
+pub mod cors;
 mod database;
 pub mod edge;
 mod login;
+mod parse;
+pub mod schema;
 pub mod secrets;
 pub mod simple_jwt;
 
-pub use browser::BrowserSettings;
+#[cfg(test)]
+mod documented;
+
+pub use cookies::CookieSettings;
+pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use edge::EdgeSettings;
 pub use login::{LoginSettings, ThrottleBackend};
+pub use schema::RawValue;
 pub use simple_jwt::{Algorithm, SimpleJwt};
 
+use schema::{section, Rules, Section};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,8 +38,16 @@ pub const DEFAULT_SECRET_FILE: &str = "authbridge.secret";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("unknown configuration key {0}")]
-    UnknownKey(String),
+    #[error(
+        "unknown configuration key {key}{}",
+        suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default()
+    )]
+    UnknownKey {
+        /// The key as written (`SIMPLE_JWT_ACCES_TOKEN_LIFETIME`, `simple_jwt.ACCES_...`).
+        key: String,
+        /// The nearest valid name, when one is close.
+        suggestion: Option<String>,
+    },
     #[error("configuration key {key}: {reason}")]
     Invalid { key: String, reason: String },
     #[error("cannot read config file {path}: {source}")]
@@ -42,207 +62,152 @@ pub enum ConfigError {
     },
 }
 
-/// One value from either source, with the conversions both need.
-#[derive(Debug, Clone)]
-pub enum RawValue {
-    Toml(toml::Value),
-    Env(String),
-}
-
-impl RawValue {
-    fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid {
-            key: key.to_string(),
-            reason: reason.into(),
-        }
+section! {
+    /// Every setting: the top-level keys, the groups whose keys are top-level too, and the
+    /// `[simple_jwt]` table.
+    pub struct Settings {
+        /// The listen address.
+        "AUTHBRIDGE_BIND" bind: SocketAddr = DEFAULT_BIND
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))), parse::socket_addr;
+        /// dj-database-url forms (`sqlite:///relative.db`, `postgres://...`).
+        "DATABASE_URL" database_url: String = DEFAULT_DATABASE_URL.into(), database_url;
+        /// Django's SECRET_KEY; `None` until `ensure_secret_key` generates or loads one.
+        "DJANGO_SECRET_KEY" secret_key: Option<SecretString> = None, parse::secret;
+        /// Where a generated secret is kept when none is configured.
+        "AUTHBRIDGE_SECRET_FILE" secret_file: PathBuf = PathBuf::from(DEFAULT_SECRET_FILE),
+            |k, v| parse::string(k, v).map(PathBuf::from);
+        /// Django's `PASSWORD_HASHERS` (dotted names or algorithm names); first is preferred.
+        "PASSWORD_HASHERS" password_hashers: Vec<String> = Vec::new(), password_hashers;
+        /// The user table.
+        "AUTH_USER_TABLE" user_table: String = "auth_user".into(), parse::identifier;
+        /// Django's `USERNAME_FIELD`.
+        "USERNAME_FIELD" username_field: String = "username".into(), parse::identifier;
+        /// Bearer token for server-to-server calls (`/api/users/sync`); the endpoint is off
+        /// without it.
+        "AUTHBRIDGE_SERVICE_TOKEN" service_token: Option<SecretString> = None, parse::secret;
+        /// Concurrent password hashes (the bounded blocking pool). One core is always left to the
+        /// async workers, so a login flood cannot starve token verification.
+        "AUTHBRIDGE_PASSWORD_WORKERS" password_workers: usize = std::thread::available_parallelism()
+            .map_or(1, |n| n.get().saturating_sub(1).max(1)), parse::int_in(1, 256);
+        /// Origins allowed to send cookie-authenticated requests (`Origin` check); empty =
+        /// same-origin only.
+        "AUTHBRIDGE_TRUSTED_ORIGINS" trusted_origins: Vec<String> = Vec::new(), parse::string_list;
+        /// Providers whose sign-ins `/api/users/sync` may link to an existing user by verified
+        /// email (Auth.js's `allowDangerousEmailAccountLinking`); never to staff or superusers.
+        "AUTHBRIDGE_EMAIL_LINKING_PROVIDERS" email_linking_providers: Vec<String> = Vec::new(),
+            parse::string_list;
+        /// Claims of an Auth.js session that may hold the authbridge refresh token tying the
+        /// session to a Django user (dotted paths reach into objects: `tokens.refresh`), tried in
+        /// order.
+        "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS" authjs_refresh_claims: Vec<String> =
+            vec!["refreshToken".into(), "refresh_token".into()], refresh_claims;
+        /// Start with weak secrets (logged loudly); development only.
+        "AUTHBRIDGE_INSECURE_DEV" insecure_dev: bool = false, parse::boolean;
+        /// Django's `AUTH_PASSWORD_VALIDATORS` (default: the four `startproject` configures).
+        "AUTH_PASSWORD_VALIDATORS" password_validators: crate::validation::PasswordValidators =
+            crate::validation::PasswordValidators::default(), password_validators;
     }
-
-    pub fn string(&self, key: &str) -> Result<String, ConfigError> {
-        match self {
-            Self::Env(s) | Self::Toml(toml::Value::String(s)) => Ok(s.clone()),
-            Self::Toml(toml::Value::Integer(i)) => Ok(i.to_string()),
-            Self::Toml(_) => Err(Self::invalid(key, "expected a string")),
-        }
+    groups {
+        /// Auth.js secrets as configured, one slot per key (see `authjs_secrets`).
+        authjs_secret_slots: AuthJsSecrets,
+        /// Login abuse controls: password queue, login body cap, throttling and lockout.
+        pub login: LoginSettings,
+        /// The network edge: timeouts, connection cap, hosts, proxies, public origin, ops listener.
+        pub edge: EdgeSettings,
+        /// CORS for browser clients (django-cors-headers' names).
+        pub cors: CorsSettings,
+        /// Cookie mode for single-page apps (dj-rest-auth's names).
+        pub cookies: CookieSettings,
     }
-
-    /// Empty strings (and Python's `None` spelled as a string) mean unset.
-    pub fn optional_string(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let s = self.string(key)?;
-        Ok(if s.is_empty() || s == "None" {
-            None
-        } else {
-            Some(s)
-        })
+    tables {
+        /// simplejwt's settings.
+        "simple_jwt" simple_jwt: SimpleJwt,
     }
-
-    pub fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
-        match self {
-            Self::Toml(toml::Value::Boolean(b)) => Ok(*b),
-            Self::Env(s) | Self::Toml(toml::Value::String(s)) => {
-                match s.to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" | "on" => Ok(true),
-                    "0" | "false" | "no" | "off" => Ok(false),
-                    _ => Err(Self::invalid(key, format!("{s:?} is not a boolean"))),
-                }
-            }
-            Self::Toml(_) => Err(Self::invalid(key, "expected a boolean")),
-        }
-    }
-
-    /// Seconds, from an integer or a string (see `simple_jwt::parse_duration`).
-    pub fn duration(&self, key: &str) -> Result<i64, ConfigError> {
-        match self {
-            Self::Toml(toml::Value::Integer(i)) => Ok(*i),
-            Self::Toml(toml::Value::Float(f)) => Ok(*f as i64),
-            Self::Env(s) | Self::Toml(toml::Value::String(s)) => simple_jwt::parse_duration(s)
-                .ok_or_else(|| Self::invalid(key, format!("{s:?} is not a duration"))),
-            Self::Toml(_) => Err(Self::invalid(key, "expected seconds or a duration string")),
-        }
-    }
-
-    pub fn integer(&self, key: &str) -> Result<i64, ConfigError> {
-        match self {
-            Self::Toml(toml::Value::Integer(i)) => Ok(*i),
-            Self::Env(s) | Self::Toml(toml::Value::String(s)) => s
-                .trim()
-                .parse()
-                .map_err(|_| Self::invalid(key, format!("{s:?} is not an integer"))),
-            Self::Toml(_) => Err(Self::invalid(key, "expected an integer")),
-        }
-    }
-
-    /// A TOML array of strings, or a comma-separated env value.
-    pub fn string_list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
-        match self {
-            Self::Toml(toml::Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    toml::Value::String(s) => Ok(s.clone()),
-                    _ => Err(Self::invalid(key, "expected a list of strings")),
-                })
-                .collect(),
-            Self::Env(s) | Self::Toml(toml::Value::String(s)) => Ok(s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()),
-            Self::Toml(_) => Err(Self::invalid(key, "expected a list of strings")),
-        }
+    derived {
+        /// Auth.js secrets in the order they are tried: AUTH_SECRET, AUTH_SECRET_1.._3,
+        /// NEXTAUTH_SECRET.
+        authjs_secrets: Vec<SecretString> = Vec::new(),
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub bind: SocketAddr,
-    pub database_url: String,
-    /// Django's SECRET_KEY; `None` until `ensure_secret_key` generates or loads one.
-    pub secret_key: Option<SecretString>,
-    /// Where a generated secret is kept when none is configured.
-    pub secret_file: PathBuf,
-    pub simple_jwt: SimpleJwt,
-    /// Django's `PASSWORD_HASHERS` (dotted names or algorithm names); first is preferred.
-    pub password_hashers: Vec<String>,
-    /// The user table and Django's `USERNAME_FIELD`.
-    pub user_table: String,
-    pub username_field: String,
-    /// Auth.js secrets in the order they are tried: AUTH_SECRET, AUTH_SECRET_1.._3, NEXTAUTH_SECRET.
-    pub authjs_secrets: Vec<SecretString>,
-    /// Bearer token for server-to-server calls (`/api/users/sync`); the endpoint is off without it.
-    pub service_token: Option<SecretString>,
-    /// Concurrent password hashes (the bounded blocking pool).
-    pub password_workers: usize,
-    /// Origins allowed to send cookie-authenticated requests (`Origin` check); empty = same-origin only.
-    pub trusted_origins: Vec<String>,
-    /// Browser clients: CORS (django-cors-headers' names) and cookie mode (dj-rest-auth's).
-    pub browser: BrowserSettings,
-    /// Login abuse controls: password queue, login body cap, throttling and lockout.
-    pub login: LoginSettings,
-    /// Providers whose sign-ins `/api/users/sync` may link to an existing user by verified email
-    /// (Auth.js's `allowDangerousEmailAccountLinking`); never to staff or superusers. Empty: none.
-    pub email_linking_providers: Vec<String>,
-    /// Claims of an Auth.js session that may hold the authbridge refresh token tying the session
-    /// to a Django user (dotted paths reach into objects: `tokens.refresh`), tried in order.
-    pub authjs_refresh_claims: Vec<String>,
-    /// The network edge: timeouts, connection cap, hosts, proxies, public origin, ops listener.
-    pub edge: EdgeSettings,
-    /// `AUTHBRIDGE_INSECURE_DEV`: start with weak secrets (logged loudly); development only.
-    pub insecure_dev: bool,
-    /// Django's `AUTH_PASSWORD_VALIDATORS` (default: the four `startproject` configures).
-    pub password_validators: crate::validation::PasswordValidators,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            bind: DEFAULT_BIND
-                .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            database_url: DEFAULT_DATABASE_URL.into(),
-            secret_key: None,
-            secret_file: PathBuf::from(DEFAULT_SECRET_FILE),
-            simple_jwt: SimpleJwt::default(),
-            password_hashers: Vec::new(),
-            user_table: "auth_user".into(),
-            username_field: "username".into(),
-            authjs_secrets: Vec::new(),
-            service_token: None,
-            // One core is always left to the async workers, so a login flood cannot starve token
-            // verification.
-            password_workers: std::thread::available_parallelism()
-                .map_or(1, |n| n.get().saturating_sub(1).max(1)),
-            trusted_origins: Vec::new(),
-            browser: BrowserSettings::default(),
-            login: LoginSettings::default(),
-            email_linking_providers: Vec::new(),
-            authjs_refresh_claims: vec!["refreshToken".into(), "refresh_token".into()],
-            edge: EdgeSettings::default(),
-            insecure_dev: false,
-            password_validators: crate::validation::PasswordValidators::default(),
-        }
+section! {
+    /// Auth.js secrets keep their own slots so that env and file can each set any of them; the
+    /// try order is fixed afterwards.
+    pub struct AuthJsSecrets {
+        /// Auth.js v5's secret.
+        "AUTH_SECRET" auth_secret: Option<SecretString> = None, parse::secret;
+        /// A previous secret, still accepted (rotation).
+        "AUTH_SECRET_1" auth_secret_1: Option<SecretString> = None, parse::secret;
+        /// An older secret.
+        "AUTH_SECRET_2" auth_secret_2: Option<SecretString> = None, parse::secret;
+        /// An even older secret.
+        "AUTH_SECRET_3" auth_secret_3: Option<SecretString> = None, parse::secret;
+        /// Auth.js v4's secret.
+        "NEXTAUTH_SECRET" nextauth_secret: Option<SecretString> = None, parse::secret;
     }
 }
 
-/// Auth.js secrets keep their own slots so that env and file can each set any of them; the
-/// try order is fixed afterwards.
-#[derive(Default)]
-struct AuthJsSecrets {
-    auth_secret: Option<String>,
-    numbered: [Option<String>; 3],
-    nextauth_secret: Option<String>,
+impl Rules for AuthJsSecrets {}
+
+impl AuthJsSecrets {
+    fn in_try_order(&self) -> Vec<SecretString> {
+        [
+            &self.auth_secret,
+            &self.auth_secret_1,
+            &self.auth_secret_2,
+            &self.auth_secret_3,
+            &self.nextauth_secret,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+}
+
+impl Rules for Settings {
+    fn check(&self) -> Result<(), ConfigError> {
+        cors::validate_trusted_origins(&self.trusted_origins)
+    }
+}
+
+fn database_url(key: &str, value: &RawValue) -> Result<String, ConfigError> {
+    let s = parse::string(key, value)?;
+    DatabaseUrl::parse(&s).map_err(|e| parse::invalid(key, e.to_string()))?;
+    Ok(s)
+}
+
+fn password_hashers(key: &str, value: &RawValue) -> Result<Vec<String>, ConfigError> {
+    let list = parse::string_list(key, value)?;
+    for name in &list {
+        django_hashers::Algorithm::from_setting(name)
+            .map_err(|e| parse::invalid(key, e.to_string()))?;
+    }
+    Ok(list)
+}
+
+fn refresh_claims(key: &str, value: &RawValue) -> Result<Vec<String>, ConfigError> {
+    let list = parse::string_list(key, value)?;
+    if list.is_empty() {
+        return Err(parse::invalid(key, "needs at least one claim name"));
+    }
+    Ok(list)
+}
+
+/// TOML: an array of tables; env: the same as JSON (Django's shape).
+fn password_validators(
+    key: &str,
+    value: &RawValue,
+) -> Result<crate::validation::PasswordValidators, ConfigError> {
+    crate::validation::PasswordValidators::from_json(&parse::json(key, value)?)
+        .map_err(|e| parse::invalid(key, e.to_string()))
 }
 
 impl Settings {
-    /// Top-level keys (file and env share these names); the browser group adds its own
-    /// (`BrowserSettings::KEYS`), see `is_key`.
-    pub const KEYS: &'static [&'static str] = &[
-        "AUTHBRIDGE_BIND",
-        "DATABASE_URL",
-        "DJANGO_SECRET_KEY",
-        "AUTHBRIDGE_SECRET_FILE",
-        "PASSWORD_HASHERS",
-        "AUTH_USER_TABLE",
-        "USERNAME_FIELD",
-        "AUTH_SECRET",
-        "AUTH_SECRET_1",
-        "AUTH_SECRET_2",
-        "AUTH_SECRET_3",
-        "NEXTAUTH_SECRET",
-        "AUTHBRIDGE_SERVICE_TOKEN",
-        "AUTHBRIDGE_PASSWORD_WORKERS",
-        "AUTHBRIDGE_TRUSTED_ORIGINS",
-        "AUTHBRIDGE_EMAIL_LINKING_PROVIDERS",
-        "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS",
-        "AUTHBRIDGE_INSECURE_DEV",
-        "AUTH_PASSWORD_VALIDATORS",
-    ];
-
-    /// A top-level key: one of `KEYS` or of the browser group's (`BrowserSettings::KEYS`).
+    /// A top-level key (file and environment alike), of any group.
     pub fn is_key(key: &str) -> bool {
-        Self::KEYS.contains(&key)
-            || BrowserSettings::KEYS.contains(&key)
-            || LoginSettings::KEYS.contains(&key)
-            || EdgeSettings::KEYS.contains(&key)
+        Self::all_names().contains(&key)
     }
 
     /// Load the file (if any), then apply the environment.
@@ -251,7 +216,6 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let mut settings = Self::default();
-        let mut secrets = AuthJsSecrets::default();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.to_path_buf(),
@@ -262,134 +226,15 @@ impl Settings {
                 source: Box::new(source),
             })?;
             for (key, value) in table {
-                if key.eq_ignore_ascii_case("simple_jwt") {
-                    let toml::Value::Table(section) = value else {
-                        return Err(RawValue::invalid("simple_jwt", "must be a table"));
-                    };
-                    for (k, v) in section {
-                        settings.simple_jwt.set(&k, &RawValue::Toml(v))?;
-                    }
-                } else {
-                    settings.set(&key, &RawValue::Toml(value), &mut secrets)?;
-                }
+                schema::apply_file_entry(&mut settings, &key, value)?;
             }
         }
         for (key, value) in env {
-            if let Some(k) = key.strip_prefix("SIMPLE_JWT_") {
-                settings.simple_jwt.set(k, &RawValue::Env(value))?;
-            } else if Self::is_key(&key) {
-                settings.set(&key, &RawValue::Env(value), &mut secrets)?;
-            }
-            // Other environment variables belong to other programs.
+            schema::apply_env_var(&mut settings, &key, value)?;
         }
-        settings.authjs_secrets = [secrets.auth_secret]
-            .into_iter()
-            .chain(secrets.numbered)
-            .chain([secrets.nextauth_secret])
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .map(SecretString::from)
-            .collect();
-        settings.simple_jwt.validate()?;
-        settings.browser.validate()?;
-        settings.login.validate()?;
-        browser::validate_trusted_origins(&settings.trusted_origins)?;
+        settings.authjs_secrets = settings.authjs_secret_slots.in_try_order();
+        settings.validate()?;
         Ok(settings)
-    }
-
-    fn set(
-        &mut self,
-        key: &str,
-        value: &RawValue,
-        secrets: &mut AuthJsSecrets,
-    ) -> Result<(), ConfigError> {
-        match key {
-            "AUTHBRIDGE_BIND" => {
-                let s = value.string(key)?;
-                self.bind = s
-                    .parse()
-                    .map_err(|_| RawValue::invalid(key, format!("{s:?} is not HOST:PORT")))?;
-            }
-            "DATABASE_URL" => {
-                let s = value.string(key)?;
-                DatabaseUrl::parse(&s).map_err(|e| RawValue::invalid(key, e.to_string()))?;
-                self.database_url = s;
-            }
-            "DJANGO_SECRET_KEY" => {
-                self.secret_key = value.optional_string(key)?.map(SecretString::from)
-            }
-            "AUTHBRIDGE_SECRET_FILE" => self.secret_file = PathBuf::from(value.string(key)?),
-            "PASSWORD_HASHERS" => {
-                let list = value.string_list(key)?;
-                for name in &list {
-                    django_hashers::Algorithm::from_setting(name)
-                        .map_err(|e| RawValue::invalid(key, e.to_string()))?;
-                }
-                self.password_hashers = list;
-            }
-            "AUTH_USER_TABLE" => self.user_table = identifier(key, value)?,
-            "USERNAME_FIELD" => self.username_field = identifier(key, value)?,
-            "AUTH_SECRET" => secrets.auth_secret = value.optional_string(key)?,
-            "AUTH_SECRET_1" => secrets.numbered[0] = value.optional_string(key)?,
-            "AUTH_SECRET_2" => secrets.numbered[1] = value.optional_string(key)?,
-            "AUTH_SECRET_3" => secrets.numbered[2] = value.optional_string(key)?,
-            "NEXTAUTH_SECRET" => secrets.nextauth_secret = value.optional_string(key)?,
-            "AUTHBRIDGE_SERVICE_TOKEN" => {
-                self.service_token = value.optional_string(key)?.map(SecretString::from)
-            }
-            "AUTHBRIDGE_PASSWORD_WORKERS" => {
-                let n = value.integer(key)?;
-                if !(1..=256).contains(&n) {
-                    return Err(RawValue::invalid(key, "must be between 1 and 256"));
-                }
-                self.password_workers = n as usize;
-            }
-            "AUTHBRIDGE_TRUSTED_ORIGINS" => self.trusted_origins = value.string_list(key)?,
-            "AUTHBRIDGE_EMAIL_LINKING_PROVIDERS" => {
-                self.email_linking_providers = value.string_list(key)?
-            }
-            "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS" => {
-                let list = value.string_list(key)?;
-                if list.is_empty() {
-                    return Err(RawValue::invalid(key, "needs at least one claim name"));
-                }
-                self.authjs_refresh_claims = list;
-            }
-            "AUTHBRIDGE_INSECURE_DEV" => self.insecure_dev = value.boolean(key)?,
-            "AUTH_PASSWORD_VALIDATORS" => {
-                // TOML: an array of tables; env: the same as JSON (Django's shape).
-                let json = match value {
-                    RawValue::Toml(v) => serde_json::to_value(v)
-                        .map_err(|e| RawValue::invalid(key, e.to_string()))?,
-                    RawValue::Env(s) => serde_json::from_str(s)
-                        .map_err(|e| RawValue::invalid(key, format!("not JSON: {e}")))?,
-                };
-                self.password_validators = crate::validation::PasswordValidators::from_json(&json)
-                    .map_err(|e| RawValue::invalid(key, e.to_string()))?;
-            }
-            k if BrowserSettings::KEYS.contains(&k) => self.browser.set(k, value)?,
-            k if LoginSettings::KEYS.contains(&k) => self.login.set(k, value)?,
-            k if EdgeSettings::KEYS.contains(&k) => self.edge.set(k, value)?,
-            _ => return Err(ConfigError::UnknownKey(key.to_string())),
-        }
-        Ok(())
-    }
-}
-
-/// Table and column names end up in SQL; allow only plain identifiers.
-fn identifier(key: &str, value: &RawValue) -> Result<String, ConfigError> {
-    let s = value.string(key)?;
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !s.starts_with(|c: char| c.is_ascii_digit());
-    if ok {
-        Ok(s)
-    } else {
-        Err(RawValue::invalid(
-            key,
-            format!("{s:?} is not a plain SQL identifier"),
-        ))
     }
 }
 
@@ -465,11 +310,24 @@ ROTATE_REFRESH_TOKENS = true
             .unwrap_err()
             .to_string();
         assert!(err.contains("ROTATE_REFRESH_TOKEN"), "{err}");
+        assert!(
+            err.ends_with("did you mean ROTATE_REFRESH_TOKENS?"),
+            "{err}"
+        );
         std::fs::write(&path, "DATABSE_URL = \"x\"\n").unwrap();
         let err = Settings::load(Some(&path), env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("DATABSE_URL"), "{err}");
+        assert!(err.ends_with("did you mean DATABASE_URL?"), "{err}");
+        std::fs::write(&path, "ACCESS_TOKEN_LIFETIME = 60\n").unwrap();
+        let err = Settings::load(Some(&path), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("did you mean ACCESS_TOKEN_LIFETIME in [simple_jwt]?"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! developer can copy their `SIMPLE_JWT` dict. Lifetimes are seconds (or `"5m"`, `"1d"`,
 //! `"0:05:00"`, `"1 day, 0:00:00"`).
 
-use super::{ConfigError, RawValue};
+use super::schema::{section, Rules};
+use super::{parse, ConfigError, RawValue};
 use secrecy::SecretString;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,62 +43,75 @@ impl Algorithm {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct SimpleJwt {
-    pub access_token_lifetime: i64,
-    pub refresh_token_lifetime: i64,
-    pub rotate_refresh_tokens: bool,
-    pub blacklist_after_rotation: bool,
-    pub update_last_login: bool,
-    pub algorithm: Algorithm,
-    /// `None` means Django's SECRET_KEY (simplejwt's default).
-    pub signing_key: Option<SecretString>,
-    pub verifying_key: Option<String>,
-    /// `kid` put in the JWKS (and in token headers) for asymmetric algorithms.
-    pub signing_key_id: Option<String>,
-    pub audience: Option<String>,
-    pub issuer: Option<String>,
-    pub leeway: i64,
-    pub user_id_field: String,
-    pub user_id_claim: String,
-    pub token_type_claim: String,
-    pub jti_claim: String,
-    pub check_user_is_active: bool,
-    pub auth_header_types: Vec<String>,
-    pub auth_header_name: String,
-    pub check_revoke_token: bool,
-    pub revoke_token_claim: String,
-    /// authbridge's own: seconds an already-rotated refresh token still yields its successor.
-    pub refresh_token_grace_period: i64,
+section! {
+    /// simplejwt's settings, by its own names and with its defaults.
+    pub struct SimpleJwt {
+        /// Seconds an access token lives.
+        "ACCESS_TOKEN_LIFETIME" access_token_lifetime: i64 = 5 * 60, parse::seconds;
+        /// Seconds a refresh token lives (each rotation extends it).
+        "REFRESH_TOKEN_LIFETIME" refresh_token_lifetime: i64 = 24 * 3600, parse::seconds;
+        /// A refresh also returns a new refresh token.
+        "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: bool = false, parse::boolean;
+        /// With rotation, the old refresh token is blacklisted (enables reuse detection).
+        "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: bool = false, parse::boolean;
+        /// A login updates `last_login`.
+        "UPDATE_LAST_LOGIN" update_last_login: bool = false, parse::boolean;
+        /// The signing algorithm.
+        "ALGORITHM" algorithm: Algorithm = Algorithm::HS256, algorithm;
+        /// `None` means Django's SECRET_KEY (simplejwt's default).
+        "SIGNING_KEY" signing_key: Option<SecretString> = None, parse::secret;
+        /// Public PEM (derived from the private key when unset).
+        "VERIFYING_KEY" verifying_key: Option<String> = None, parse::optional_string;
+        /// `kid` put in the JWKS (and in token headers) for asymmetric algorithms.
+        "SIGNING_KEY_ID" signing_key_id: Option<String> = None, parse::optional_string;
+        /// `aud` added to tokens and required on decode.
+        "AUDIENCE" audience: Option<String> = None, parse::optional_string;
+        /// `iss` added to tokens and required on decode.
+        "ISSUER" issuer: Option<String> = None, parse::optional_string;
+        /// Seconds of clock skew tolerated on decode.
+        "LEEWAY" leeway: i64 = 0, parse::seconds;
+        /// The user model's id field (only `id`).
+        "USER_ID_FIELD" user_id_field: String = "id".into(), user_id_field;
+        /// The claim holding the user id.
+        "USER_ID_CLAIM" user_id_claim: String = "user_id".into(), parse::string;
+        /// The claim holding the token type.
+        "TOKEN_TYPE_CLAIM" token_type_claim: String = "token_type".into(), parse::string;
+        /// The claim holding the token id.
+        "JTI_CLAIM" jti_claim: String = "jti".into(), parse::string;
+        /// Inactive users get no tokens and their tokens are refused.
+        "CHECK_USER_IS_ACTIVE" check_user_is_active: bool = true, parse::boolean;
+        /// Accepted `Authorization` schemes.
+        "AUTH_HEADER_TYPES" auth_header_types: Vec<String> = vec!["Bearer".into()], parse::string_list;
+        /// The header carrying the token, in Django's `META` spelling.
+        "AUTH_HEADER_NAME" auth_header_name: String = "HTTP_AUTHORIZATION".into(), parse::string;
+        /// Tokens carry a hash of the password and die when it changes.
+        "CHECK_REVOKE_TOKEN" check_revoke_token: bool = false, parse::boolean;
+        /// The claim holding that hash.
+        "REVOKE_TOKEN_CLAIM" revoke_token_claim: String = "hash_password".into(), parse::string;
+        /// authbridge's own: seconds an already-rotated refresh token still yields its successor.
+        "REFRESH_TOKEN_GRACE_PERIOD" refresh_token_grace_period: i64 = 10, parse::seconds;
+    }
 }
 
-impl Default for SimpleJwt {
-    fn default() -> Self {
-        Self {
-            access_token_lifetime: 5 * 60,
-            refresh_token_lifetime: 24 * 3600,
-            rotate_refresh_tokens: false,
-            blacklist_after_rotation: false,
-            update_last_login: false,
-            algorithm: Algorithm::HS256,
-            signing_key: None,
-            verifying_key: None,
-            signing_key_id: None,
-            audience: None,
-            issuer: None,
-            leeway: 0,
-            user_id_field: "id".into(),
-            user_id_claim: "user_id".into(),
-            token_type_claim: "token_type".into(),
-            jti_claim: "jti".into(),
-            check_user_is_active: true,
-            auth_header_types: vec!["Bearer".into()],
-            auth_header_name: "HTTP_AUTHORIZATION".into(),
-            check_revoke_token: false,
-            revoke_token_claim: "hash_password".into(),
-            refresh_token_grace_period: 10,
-        }
+fn algorithm(key: &str, value: &RawValue) -> Result<Algorithm, ConfigError> {
+    let s = parse::string(key, value)?;
+    Algorithm::parse(&s).ok_or_else(|| {
+        parse::invalid(
+            key,
+            format!("{s:?} is not supported; use HS256, HS384, HS512, EdDSA, ES256 or RS256"),
+        )
+    })
+}
+
+fn user_id_field(key: &str, value: &RawValue) -> Result<String, ConfigError> {
+    let s = parse::string(key, value)?;
+    if s != "id" {
+        return Err(parse::invalid(
+            key,
+            "only the integer primary key \"id\" is supported",
+        ));
     }
+    Ok(s)
 }
 
 /// Settings simplejwt has that make no sense outside Python (class paths) or that authbridge
@@ -119,92 +133,14 @@ const UNSUPPORTED: &[&str] = &[
     "SLIDING_TOKEN_REFRESH_LIFETIME",
 ];
 
-impl SimpleJwt {
-    /// Every key this section accepts, for error messages and docs.
-    pub const KEYS: &'static [&'static str] = &[
-        "ACCESS_TOKEN_LIFETIME",
-        "REFRESH_TOKEN_LIFETIME",
-        "ROTATE_REFRESH_TOKENS",
-        "BLACKLIST_AFTER_ROTATION",
-        "UPDATE_LAST_LOGIN",
-        "ALGORITHM",
-        "SIGNING_KEY",
-        "VERIFYING_KEY",
-        "SIGNING_KEY_ID",
-        "AUDIENCE",
-        "ISSUER",
-        "LEEWAY",
-        "USER_ID_FIELD",
-        "USER_ID_CLAIM",
-        "TOKEN_TYPE_CLAIM",
-        "JTI_CLAIM",
-        "CHECK_USER_IS_ACTIVE",
-        "AUTH_HEADER_TYPES",
-        "AUTH_HEADER_NAME",
-        "CHECK_REVOKE_TOKEN",
-        "REVOKE_TOKEN_CLAIM",
-        "REFRESH_TOKEN_GRACE_PERIOD",
-    ];
-
-    pub fn set(&mut self, key: &str, value: &RawValue) -> Result<(), ConfigError> {
-        let name = format!("SIMPLE_JWT.{key}");
-        match key {
-            "ACCESS_TOKEN_LIFETIME" => self.access_token_lifetime = value.duration(&name)?,
-            "REFRESH_TOKEN_LIFETIME" => self.refresh_token_lifetime = value.duration(&name)?,
-            "ROTATE_REFRESH_TOKENS" => self.rotate_refresh_tokens = value.boolean(&name)?,
-            "BLACKLIST_AFTER_ROTATION" => self.blacklist_after_rotation = value.boolean(&name)?,
-            "UPDATE_LAST_LOGIN" => self.update_last_login = value.boolean(&name)?,
-            "ALGORITHM" => {
-                let s = value.string(&name)?;
-                self.algorithm = Algorithm::parse(&s).ok_or_else(|| ConfigError::Invalid {
-                    key: name.clone(),
-                    reason: format!(
-                        "{s:?} is not supported; use HS256, HS384, HS512, EdDSA, ES256 or RS256"
-                    ),
-                })?;
-            }
-            "SIGNING_KEY" => {
-                self.signing_key = value.optional_string(&name)?.map(SecretString::from)
-            }
-            "VERIFYING_KEY" => self.verifying_key = value.optional_string(&name)?,
-            "SIGNING_KEY_ID" => self.signing_key_id = value.optional_string(&name)?,
-            "AUDIENCE" => self.audience = value.optional_string(&name)?,
-            "ISSUER" => self.issuer = value.optional_string(&name)?,
-            "LEEWAY" => self.leeway = value.duration(&name)?,
-            "USER_ID_FIELD" => {
-                let s = value.string(&name)?;
-                if s != "id" {
-                    return Err(ConfigError::Invalid {
-                        key: name,
-                        reason: "only the integer primary key \"id\" is supported".into(),
-                    });
-                }
-                self.user_id_field = s;
-            }
-            "USER_ID_CLAIM" => self.user_id_claim = value.string(&name)?,
-            "TOKEN_TYPE_CLAIM" => self.token_type_claim = value.string(&name)?,
-            "JTI_CLAIM" => self.jti_claim = value.string(&name)?,
-            "CHECK_USER_IS_ACTIVE" => self.check_user_is_active = value.boolean(&name)?,
-            "AUTH_HEADER_TYPES" => self.auth_header_types = value.string_list(&name)?,
-            "AUTH_HEADER_NAME" => self.auth_header_name = value.string(&name)?,
-            "CHECK_REVOKE_TOKEN" => self.check_revoke_token = value.boolean(&name)?,
-            "REVOKE_TOKEN_CLAIM" => self.revoke_token_claim = value.string(&name)?,
-            "REFRESH_TOKEN_GRACE_PERIOD" => {
-                self.refresh_token_grace_period = value.duration(&name)?
-            }
-            k if UNSUPPORTED.contains(&k) => {
-                return Err(ConfigError::Invalid {
-                    key: name,
-                    reason: "is a simplejwt setting that authbridge does not support".into(),
-                })
-            }
-            _ => return Err(ConfigError::UnknownKey(name)),
-        }
-        Ok(())
+impl Rules for SimpleJwt {
+    fn refused(name: &str) -> Option<&'static str> {
+        UNSUPPORTED
+            .contains(&name)
+            .then_some("is a simplejwt setting that authbridge does not support")
     }
 
-    /// Cross-field checks once every source is applied.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    fn check(&self) -> Result<(), ConfigError> {
         if self.access_token_lifetime <= 0 || self.refresh_token_lifetime <= 0 {
             return Err(ConfigError::Invalid {
                 key: "SIMPLE_JWT.*_TOKEN_LIFETIME".into(),
@@ -283,14 +219,22 @@ mod tests {
 
     #[test]
     fn unknown_and_unsupported_keys_are_named() {
-        let mut s = SimpleJwt::default();
-        let err = s
-            .set("ACESS_TOKEN_LIFETIME", &RawValue::Env("3".into()))
-            .unwrap_err();
-        assert!(err.to_string().contains("ACESS_TOKEN_LIFETIME"), "{err}");
-        let err = s
-            .set("JWK_URL", &RawValue::Env("http://x".into()))
-            .unwrap_err();
-        assert!(err.to_string().contains("JWK_URL"), "{err}");
+        let load = |k: &str, v: &str| {
+            super::super::Settings::load(None, [(k.to_string(), v.to_string())])
+                .unwrap_err()
+                .to_string()
+        };
+        let err = load("SIMPLE_JWT_ACESS_TOKEN_LIFETIME", "3");
+        assert!(err.contains("ACESS_TOKEN_LIFETIME"), "{err}");
+        assert_eq!(
+            err,
+            "unknown configuration key SIMPLE_JWT_ACESS_TOKEN_LIFETIME; did you mean \
+             ACCESS_TOKEN_LIFETIME?"
+        );
+        let err = load("SIMPLE_JWT_JWK_URL", "http://x");
+        assert!(
+            err.contains("JWK_URL") && err.contains("does not support"),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Cookie mode for single-page apps (dj-rest-auth's `JWT_AUTH_*` settings, see
-//! `config::browser`): obtain and refresh put the refresh token in an HttpOnly cookie instead of
+//! `config::cookies`): obtain and refresh put the refresh token in an HttpOnly cookie instead of
 //! the body; refresh and blacklist read it from there when the body has none; logout clears it.
 //! Without cookie mode every function here answers exactly as simplejwt does.
 //!
@@ -24,7 +24,7 @@ use subtle::ConstantTimeEq;
 
 use super::body::{DrfData, Fields};
 use super::{csrf, json_response, ApiError, AppState};
-use crate::config::browser::SameSite;
+use crate::config::cookies::SameSite;
 
 /// Django's `CSRF_COOKIE_NAME`, `CSRF_HEADER_NAME` and `CSRF_COOKIE_AGE`.
 pub const CSRF_COOKIE: &str = "csrftoken";
@@ -44,7 +44,7 @@ pub fn refresh_token(
     headers: &HeaderMap,
     data: &DrfData,
 ) -> Result<String, ApiError> {
-    let browser = &state.settings.browser;
+    let browser = &state.settings.cookies;
     if browser.cookie_mode() {
         // The answer will write or clear cookies: refuse an untrusted browser origin before the
         // token is rotated or blacklisted, wherever the token comes from.
@@ -98,7 +98,7 @@ pub fn respond_logout(
     headers: &HeaderMap,
     body: Value,
 ) -> Result<Response, ApiError> {
-    let browser = &state.settings.browser;
+    let browser = &state.settings.cookies;
     if !browser.cookie_mode() {
         return Ok(json_response(StatusCode::OK, &body));
     }
@@ -123,7 +123,7 @@ fn respond_with_tokens(
     body: Value,
     login: bool,
 ) -> Result<Response, ApiError> {
-    let browser = &state.settings.browser;
+    let browser = &state.settings.cookies;
     if !browser.cookie_mode() {
         return Ok(json_response(StatusCode::OK, &body));
     }
@@ -200,7 +200,7 @@ fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let settings = &state.settings;
     csrf::check_with(settings, headers, |origin| {
         settings.trusted_origins.iter().any(|t| t == origin)
-            || settings.browser.cors_credentialed_origin(origin)
+            || settings.cors.cors_credentialed_origin(origin)
     })
 }
 
@@ -286,7 +286,7 @@ struct Attrs {
 
 impl Attrs {
     fn from_settings(state: &AppState) -> Self {
-        let b = &state.settings.browser;
+        let b = &state.settings.cookies;
         Self {
             secure: b.jwt_auth_secure,
             same_site: b.jwt_auth_samesite,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
-use crate::config::BrowserSettings;
+use crate::config::CorsSettings;
 
 const ALLOW_PRIVATE_NETWORK: HeaderName =
     HeaderName::from_static("access-control-allow-private-network");
@@ -34,7 +34,7 @@ const REQUEST_PRIVATE_NETWORK: HeaderName =
 /// The configured policy with its header values built once.
 #[derive(Debug)]
 struct Policy {
-    settings: BrowserSettings,
+    settings: CorsSettings,
     allow_headers: Option<HeaderValue>,
     allow_methods: Option<HeaderValue>,
     expose_headers: Option<HeaderValue>,
@@ -54,7 +54,7 @@ pub struct CorsLayer {
 impl CorsLayer {
     /// `None` when no origin is allowed: then there is nothing to add, and responses stay exactly
     /// what they are without django-cors-headers (not even `Vary: origin`).
-    pub fn from_settings(settings: &BrowserSettings) -> Option<Self> {
+    pub fn from_settings(settings: &CorsSettings) -> Option<Self> {
         if !settings.cors_enabled() {
             return None;
         }
@@ -62,7 +62,7 @@ impl CorsLayer {
     }
 
     /// A layer for these settings, even when they allow no origin.
-    pub fn new(settings: &BrowserSettings) -> Self {
+    pub fn new(settings: &CorsSettings) -> Self {
         let policy = Policy {
             settings: settings.clone(),
             allow_headers: joined(&settings.cors_allow_headers),
@@ -238,14 +238,14 @@ mod tests {
     use std::convert::Infallible;
     use tower::ServiceExt;
 
-    fn browser(pairs: &[(&str, &str)]) -> BrowserSettings {
+    fn browser(pairs: &[(&str, &str)]) -> CorsSettings {
         let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        Settings::load(None, env).expect("test value").browser
+        Settings::load(None, env).expect("test value").cors
     }
 
     /// A service that answers like a DRF view (`Vary: Accept`) and counts its calls.
     fn app(
-        settings: &BrowserSettings,
+        settings: &CorsSettings,
     ) -> (
         impl Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
         Arc<std::sync::atomic::AtomicUsize>,

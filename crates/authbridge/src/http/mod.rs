@@ -104,7 +104,7 @@ const SLASH_ROUTES: &[&str] = &[
 ///
 /// `/metrics` is not here: it is served on the operations listener only (`ops_router`).
 pub fn router(state: AppState) -> Router {
-    let cors = cors::CorsLayer::from_settings(&state.settings.browser);
+    let cors = cors::CorsLayer::from_settings(&state.settings.cors);
     Router::new()
         .merge(health::routes())
         .merge(token_api::routes(&state.settings))
