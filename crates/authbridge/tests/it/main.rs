@@ -10,6 +10,7 @@ mod browser;
 mod cancellation;
 mod cli;
 mod edge;
+mod mixed_writes;
 mod sessions;
 mod storage;
 mod support;
