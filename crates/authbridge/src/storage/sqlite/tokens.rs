@@ -217,6 +217,9 @@ impl TokenRepository for SqliteStore {
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
         if let Some(rotations) = &self.rotations {
+            // Same queue as every other write: the writer thread's transaction starts only once
+            // the previous writer is done, and the next one waits for it.
+            let _writer = self.write_queue.lock().await;
             return rotations.rotate(rotation.clone()).await;
         }
         let (old, new) = (&rotation.old, &rotation.new);

@@ -144,22 +144,26 @@ impl UserRepository for SqliteStore {
 
     async fn set_password(&self, id: i64, encoded: &str) -> Result<()> {
         let model = self.model().await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(&model.set_password_sql())
             .bind(encoded)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn set_last_login(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         let model = self.model().await?;
         if let Some(sql) = model.set_last_login_sql() {
+            let (_writer, mut tx) = self.begin_write().await?;
             sqlx::query(&sql)
                 .bind(time::format(at))
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
         }
         Ok(())
     }

@@ -4,6 +4,9 @@
 //! rotation is a dozen statements: about 0.75 ms, all under SQLite's single write lock. Here the
 //! transaction runs as one synchronous job (one round trip), which is what lets a file database
 //! rotate thousands of tokens per second. Same SQL, same rows as the sqlx code it replaces.
+//!
+//! It is not a second write path: `SqliteStore` hands it a rotation only once the rotation's turn
+//! in the store's one write queue has come, and holds the queue until the job answers.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, TransactionBehavior};
