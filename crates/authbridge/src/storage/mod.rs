@@ -6,6 +6,7 @@
 
 mod migrate;
 pub mod postgres;
+mod rotation;
 pub mod sqlite;
 mod user_model;
 

@@ -3,13 +3,13 @@
 //! the same token wait on that primary key and then replay the winner's committed pair.
 
 use super::{get_id, PostgresStore};
+use crate::storage::rotation::{self, Previous, RotationSteps};
 use crate::storage::{
     password_fingerprint, BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, Result,
     RotateOutcome, Rotation, TokenRepository,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 /// Advisory lock class (first key) for refresh families; the second key hashes the family id.
@@ -38,27 +38,19 @@ async fn ensure_outstanding(conn: &mut PgConnection, token: &OutstandingToken) -
 
 /// Inserts the blacklisted row unless there is one; `true` when this call inserted it.
 async fn blacklist_id(conn: &mut PgConnection, token_id: i64, at: DateTime<Utc>) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         VALUES ($1, $2) ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(token_id)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
+    let done = sqlx::query(rotation::BLACKLIST_ID)
+        .bind(token_id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 async fn is_blacklisted(conn: &mut PgConnection, jti: &str) -> Result<bool> {
-    let found = sqlx::query(
-        "SELECT 1 AS \"a\" FROM \"token_blacklist_blacklistedtoken\" INNER JOIN \
-         \"token_blacklist_outstandingtoken\" ON (\"token_blacklist_blacklistedtoken\".\"token_id\" \
-         = \"token_blacklist_outstandingtoken\".\"id\") WHERE \
-         \"token_blacklist_outstandingtoken\".\"jti\" = $1 LIMIT 1",
-    )
-    .bind(jti)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let found = sqlx::query(rotation::IS_BLACKLISTED)
+        .bind(jti)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(found.is_some())
 }
 
@@ -68,72 +60,90 @@ async fn add_to_family(
     family: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO \"authbridge_refresh_family\" (\"jti\", \"family_id\", \"expires_at\") \
-         VALUES ($1, $2, $3) ON CONFLICT (\"jti\") DO NOTHING",
-    )
-    .bind(jti)
-    .bind(family)
-    .bind(expires_at)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(rotation::ADD_TO_FAMILY)
+        .bind(jti)
+        .bind(family)
+        .bind(expires_at)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
-async fn rotation_of(conn: &mut PgConnection, old_jti: &str) -> Result<Option<PgRow>> {
-    Ok(sqlx::query(
-        "SELECT r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
-         EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\") AS \"successor_blacklisted\" \
-         FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = $1",
-    )
-    .bind(old_jti)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
+/// Rotation's statements on one PostgreSQL transaction.
+struct PgSteps<'a>(&'a mut PgConnection);
 
-/// `old` was rotated before: replay its successor within the grace period, else revoke the family.
-async fn replay_or_revoke(
-    conn: &mut PgConnection,
-    row: &PgRow,
-    rotation: &Rotation,
-) -> Result<RotateOutcome> {
-    let rotated_at: DateTime<Utc> = row.try_get("rotated_at")?;
-    if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
-        // A successor already logged out stays logged out: no replay of it.
-        if row.try_get::<bool, _>("successor_blacklisted")? {
-            return Ok(RotateOutcome::Blacklisted);
-        }
-        return Ok(RotateOutcome::Replayed {
-            refresh: row.try_get("new_refresh")?,
-            access: row.try_get("new_access")?,
-        });
+#[async_trait]
+impl RotationSteps for PgSteps<'_> {
+    async fn family_of(&mut self, jti: &str) -> Result<Option<String>> {
+        family_of(self.0, jti).await
     }
-    let family: String = row.try_get("family_id")?;
-    ensure_outstanding(conn, &rotation.old).await?;
-    // Successors Django never saw get their outstanding rows from the rotations that issued them.
-    sqlx::query(
-        "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") SELECT $1, r.\"new_jti\", r.\"new_refresh\", \
-         r.\"rotated_at\", f.\"expires_at\" FROM \"authbridge_refresh_rotation\" r INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = r.\"new_jti\") WHERE r.\"family_id\" = $2 \
-         ON CONFLICT (\"jti\") DO NOTHING",
-    )
-    .bind(rotation.old.user_id)
-    .bind(&family)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", $1 FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = $2 \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(rotation.now)
-    .bind(&family)
-    .execute(&mut *conn)
-    .await?;
-    Ok(RotateOutcome::ReuseDetected)
+
+    async fn lock_family(&mut self, family: &str) -> Result<()> {
+        lock_family(self.0, family).await
+    }
+
+    async fn facts(&mut self, jti: &str) -> Result<(Option<Previous>, bool)> {
+        let blacklisted = is_blacklisted(self.0, jti).await?;
+        let row = sqlx::query(rotation::PREVIOUS)
+            .bind(jti)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        let previous = match row {
+            Some(row) => Some(Previous {
+                family: row.try_get("family_id")?,
+                refresh: row.try_get("new_refresh")?,
+                access: row.try_get("new_access")?,
+                rotated_at: row.try_get("rotated_at")?,
+                successor_blacklisted: row.try_get("successor_blacklisted")?,
+            }),
+            None => None,
+        };
+        Ok((previous, blacklisted))
+    }
+
+    async fn claim(&mut self, rotation: &Rotation, family: &str) -> Result<bool> {
+        let (old, new) = (&rotation.old, &rotation.new);
+        Ok(sqlx::query(rotation::CLAIM)
+            .bind(&old.jti)
+            .bind(family)
+            .bind(&new.jti)
+            .bind(&new.token)
+            .bind(&rotation.new_access)
+            .bind(rotation.now)
+            .bind(old.expires_at)
+            .execute(&mut *self.0)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn add_to_family(
+        &mut self,
+        jti: &str,
+        family: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        add_to_family(self.0, jti, family, expires_at).await
+    }
+
+    async fn ensure_outstanding(&mut self, token: &OutstandingToken) -> Result<i64> {
+        ensure_outstanding(self.0, token).await
+    }
+
+    async fn blacklist_id(&mut self, token_id: i64, at: DateTime<Utc>) -> Result<()> {
+        blacklist_id(self.0, token_id, at).await.map(|_| ())
+    }
+
+    async fn revoke_family(&mut self, family: &str, rotation: &Rotation) -> Result<()> {
+        ensure_outstanding(self.0, &rotation.old).await?;
+        sqlx::query(rotation::OUTSTAND_SUCCESSORS)
+            .bind(rotation.old.user_id)
+            .bind(family)
+            .execute(&mut *self.0)
+            .await?;
+        blacklist_family(self.0, family, rotation.now).await?;
+        Ok(())
+    }
 }
 
 /// Advisory lock class (first key) for a user's token state; the second key is the user id.
@@ -158,28 +168,20 @@ async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<()> {
 }
 
 async fn family_of(conn: &mut PgConnection, jti: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT \"family_id\"::text FROM \"authbridge_refresh_family\" WHERE \"jti\" = $1",
-    )
-    .bind(jti)
-    .fetch_optional(&mut *conn)
-    .await?)
+    Ok(sqlx::query_scalar(rotation::FAMILY_OF)
+        .bind(jti)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 /// Blacklist every not yet blacklisted token of a family; returns how many.
 async fn blacklist_family(conn: &mut PgConnection, family: &str, at: DateTime<Utc>) -> Result<u64> {
-    Ok(sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", $1 FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = $2 \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(at)
-    .bind(family)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+    Ok(sqlx::query(rotation::BLACKLIST_FAMILY)
+        .bind(at)
+        .bind(family)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }
 
 /// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
@@ -299,67 +301,12 @@ impl TokenRepository for PostgresStore {
     }
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
-        let (old, new) = (&rotation.old, &rotation.new);
         let mut tx = self.pool.begin().await?;
-        let family: String = sqlx::query_scalar(
-            "SELECT \"family_id\"::text FROM \"authbridge_refresh_family\" WHERE \"jti\" = $1",
-        )
-        .bind(&old.jti)
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_else(|| old.jti.clone());
-        // One rotation or revocation per family at a time: a successor being issued while reuse
-        // revokes the family would otherwise escape the revocation. Statements after the lock
-        // see what the previous holder committed.
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(FAMILY_LOCK)
-            .bind(&family)
-            .execute(&mut *tx)
-            .await?;
-        let blacklisted = is_blacklisted(&mut tx, &old.jti).await?;
-        if let Some(row) = rotation_of(&mut tx, &old.jti).await? {
-            let outcome = replay_or_revoke(&mut tx, &row, rotation).await?;
+        let outcome = rotation::rotate(&mut PgSteps(&mut tx), rotation).await?;
+        if rotation::writes(&outcome) {
             tx.commit().await?;
-            return Ok(outcome);
         }
-        if blacklisted {
-            return Ok(RotateOutcome::Blacklisted);
-        }
-        // The rotation row's primary key claims `old` (and would settle a race without the lock).
-        let claimed = sqlx::query(
-            "INSERT INTO \"authbridge_refresh_rotation\" (\"old_jti\", \"family_id\", \"new_jti\", \
-             \"new_refresh\", \"new_access\", \"rotated_at\", \"expires_at\") \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"old_jti\") DO NOTHING",
-        )
-        .bind(&old.jti)
-        .bind(&family)
-        .bind(&new.jti)
-        .bind(&new.token)
-        .bind(&rotation.new_access)
-        .bind(rotation.now)
-        .bind(old.expires_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !claimed {
-            // Another rotation of `old` committed while this one waited on its row.
-            let row = rotation_of(&mut tx, &old.jti).await?.ok_or_else(|| {
-                sqlx::Error::Protocol("rotation row vanished after a conflict".into())
-            })?;
-            let outcome = replay_or_revoke(&mut tx, &row, rotation).await?;
-            tx.commit().await?;
-            return Ok(outcome);
-        }
-        add_to_family(&mut tx, &old.jti, &family, old.expires_at).await?;
-        if rotation.blacklist_old {
-            let id = ensure_outstanding(&mut tx, old).await?;
-            blacklist_id(&mut tx, id, rotation.now).await?;
-        }
-        ensure_outstanding(&mut tx, new).await?;
-        add_to_family(&mut tx, &new.jti, &family, new.expires_at).await?;
-        tx.commit().await?;
-        Ok(RotateOutcome::Rotated)
+        Ok(outcome)
     }
 
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {

@@ -3,6 +3,7 @@
 //! the later ones find the first one's rotation row.
 
 use super::{time, SqliteStore};
+use crate::storage::rotation::{self, Previous, RotationSteps};
 use crate::storage::{
     password_fingerprint, BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, Result,
     RotateOutcome, Rotation, TokenRepository,
@@ -11,21 +12,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
+/// simplejwt's get-or-create by jti in one statement: the no-op update on conflict makes
+/// RETURNING give the existing row's id. (Also run by the writer thread.)
+pub(super) const ENSURE_OUTSTANDING: &str =
+    "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
+     \"created_at\", \"expires_at\") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (\"jti\") DO UPDATE \
+     SET \"jti\" = \"excluded\".\"jti\" RETURNING \"id\"";
+
 /// simplejwt's get-or-create by jti; returns the row's id.
 async fn ensure_outstanding(conn: &mut SqliteConnection, token: &OutstandingToken) -> Result<i64> {
-    // One statement: the no-op update on conflict makes RETURNING give the existing row's id.
-    let id = sqlx::query_scalar(
-        "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") VALUES (?, ?, ?, ?, ?) ON CONFLICT (\"jti\") DO UPDATE \
-         SET \"jti\" = \"excluded\".\"jti\" RETURNING \"id\"",
-    )
-    .bind(token.user_id)
-    .bind(&token.jti)
-    .bind(&token.token)
-    .bind(token.created_at.map(time::format))
-    .bind(time::format(token.expires_at))
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = sqlx::query_scalar(ENSURE_OUTSTANDING)
+        .bind(token.user_id)
+        .bind(&token.jti)
+        .bind(&token.token)
+        .bind(token.created_at.map(time::format))
+        .bind(time::format(token.expires_at))
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(id)
 }
 
@@ -35,27 +38,19 @@ async fn blacklist_id(
     token_id: i64,
     at: DateTime<Utc>,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         VALUES (?, ?) ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(token_id)
-    .bind(time::format(at))
-    .execute(&mut *conn)
-    .await?;
+    let done = sqlx::query(rotation::BLACKLIST_ID)
+        .bind(token_id)
+        .bind(time::format(at))
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 async fn is_blacklisted(conn: &mut SqliteConnection, jti: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 AS \"a\" FROM \"token_blacklist_blacklistedtoken\" INNER JOIN \
-         \"token_blacklist_outstandingtoken\" ON (\"token_blacklist_blacklistedtoken\".\"token_id\" \
-         = \"token_blacklist_outstandingtoken\".\"id\") WHERE \
-         \"token_blacklist_outstandingtoken\".\"jti\" = ? LIMIT 1",
-    )
-    .bind(jti)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let found: Option<i64> = sqlx::query_scalar(rotation::IS_BLACKLISTED)
+        .bind(jti)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(found.is_some())
 }
 
@@ -65,49 +60,98 @@ async fn add_to_family(
     family: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO \"authbridge_refresh_family\" (\"jti\", \"family_id\", \"expires_at\") \
-         VALUES (?, ?, ?) ON CONFLICT (\"jti\") DO NOTHING",
-    )
-    .bind(jti)
-    .bind(family)
-    .bind(time::format(expires_at))
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(rotation::ADD_TO_FAMILY)
+        .bind(jti)
+        .bind(family)
+        .bind(time::format(expires_at))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
-/// Reuse of a rotated token: blacklist every token of its family (creating the outstanding rows
-/// of successors Django never saw, from the rotation rows that issued them).
-async fn revoke_family(
-    conn: &mut SqliteConnection,
-    family: &str,
-    rotation: &Rotation,
-) -> Result<()> {
-    ensure_outstanding(conn, &rotation.old).await?;
-    sqlx::query(
-        "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") SELECT ?, r.\"new_jti\", r.\"new_refresh\", \
-         r.\"rotated_at\", f.\"expires_at\" FROM \"authbridge_refresh_rotation\" r INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = r.\"new_jti\") WHERE r.\"family_id\" = ? \
-         ON CONFLICT (\"jti\") DO NOTHING",
-    )
-    .bind(rotation.old.user_id)
-    .bind(family)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", ? FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = ? \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(time::format(rotation.now))
-    .bind(family)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// The family `jti` was issued in.
+async fn family_of(conn: &mut SqliteConnection, jti: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(rotation::FAMILY_OF)
+        .bind(jti)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// Rotation's statements through sqlx, inside a `BEGIN IMMEDIATE` transaction (`:memory:`; a
+/// file database rotates on the writer thread, `writer.rs`).
+struct SqliteSteps<'a>(&'a mut SqliteConnection);
+
+#[async_trait]
+impl RotationSteps for SqliteSteps<'_> {
+    async fn family_of(&mut self, jti: &str) -> Result<Option<String>> {
+        family_of(self.0, jti).await
+    }
+
+    async fn lock_family(&mut self, _family: &str) -> Result<()> {
+        Ok(()) // The transaction holds SQLite's write lock.
+    }
+
+    async fn facts(&mut self, jti: &str) -> Result<(Option<Previous>, bool)> {
+        let row = sqlx::query(rotation::PREVIOUS)
+            .bind(jti)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        let previous = match row {
+            Some(row) => Some(Previous {
+                family: row.try_get("family_id")?,
+                refresh: row.try_get("new_refresh")?,
+                access: row.try_get("new_access")?,
+                rotated_at: time::parse(&row.try_get::<String, _>("rotated_at")?)?,
+                successor_blacklisted: row.try_get("successor_blacklisted")?,
+            }),
+            None => None,
+        };
+        Ok((previous, is_blacklisted(self.0, jti).await?))
+    }
+
+    async fn claim(&mut self, rotation: &Rotation, family: &str) -> Result<bool> {
+        let (old, new) = (&rotation.old, &rotation.new);
+        Ok(sqlx::query(rotation::CLAIM)
+            .bind(&old.jti)
+            .bind(family)
+            .bind(&new.jti)
+            .bind(&new.token)
+            .bind(&rotation.new_access)
+            .bind(time::format(rotation.now))
+            .bind(time::format(old.expires_at))
+            .execute(&mut *self.0)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn add_to_family(
+        &mut self,
+        jti: &str,
+        family: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        add_to_family(self.0, jti, family, expires_at).await
+    }
+
+    async fn ensure_outstanding(&mut self, token: &OutstandingToken) -> Result<i64> {
+        ensure_outstanding(self.0, token).await
+    }
+
+    async fn blacklist_id(&mut self, token_id: i64, at: DateTime<Utc>) -> Result<()> {
+        blacklist_id(self.0, token_id, at).await.map(|_| ())
+    }
+
+    async fn revoke_family(&mut self, family: &str, rotation: &Rotation) -> Result<()> {
+        ensure_outstanding(self.0, &rotation.old).await?;
+        sqlx::query(rotation::OUTSTAND_SUCCESSORS)
+            .bind(rotation.old.user_id)
+            .bind(family)
+            .execute(&mut *self.0)
+            .await?;
+        blacklist_family(self.0, family, rotation.now).await?;
+        Ok(())
+    }
 }
 
 /// Blacklist every not yet blacklisted token of a family; returns how many.
@@ -116,18 +160,12 @@ async fn blacklist_family(
     family: &str,
     at: DateTime<Utc>,
 ) -> Result<u64> {
-    Ok(sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", ? FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = ? \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(time::format(at))
-    .bind(family)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+    Ok(sqlx::query(rotation::BLACKLIST_FAMILY)
+        .bind(time::format(at))
+        .bind(family)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }
 
 /// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
@@ -216,71 +254,20 @@ impl TokenRepository for SqliteStore {
     }
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
-        if let Some(rotations) = &self.rotations {
-            // Same queue as every other write: the writer thread's transaction starts only once
-            // the previous writer is done, and the next one waits for it.
-            let _writer = self.write_queue.lock().await;
-            return rotations.rotate(rotation.clone()).await;
-        }
-        let (old, new) = (&rotation.old, &rotation.new);
-        let (_writer, mut tx) = self.begin_write().await?;
-        let previous = sqlx::query(
-            "SELECT r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
-             EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\") AS \"successor_blacklisted\" \
-             FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = ?",
-        )
-        .bind(&old.jti)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = previous {
-            let rotated_at = time::parse(&row.try_get::<String, _>("rotated_at")?)?;
-            if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
-                // A successor already logged out stays logged out: no replay of it.
-                if row.try_get::<bool, _>("successor_blacklisted")? {
-                    return Ok(RotateOutcome::Blacklisted);
-                }
-                return Ok(RotateOutcome::Replayed {
-                    refresh: row.try_get("new_refresh")?,
-                    access: row.try_get("new_access")?,
-                });
+        // Same queue as every other write: the writer thread's transaction starts only once
+        // the previous writer is done, and the next one waits for it.
+        let (_writer, mut tx) = match &self.rotations {
+            Some(rotations) => {
+                let _writer = self.write_queue.lock().await;
+                return rotations.rotate(rotation.clone()).await;
             }
-            let family: String = row.try_get("family_id")?;
-            revoke_family(&mut tx, &family, rotation).await?;
+            None => self.begin_write().await?,
+        };
+        let outcome = rotation::rotate(&mut SqliteSteps(&mut tx), rotation).await?;
+        if rotation::writes(&outcome) {
             tx.commit().await?;
-            return Ok(RotateOutcome::ReuseDetected);
         }
-        if is_blacklisted(&mut tx, &old.jti).await? {
-            return Ok(RotateOutcome::Blacklisted);
-        }
-        let family: String = sqlx::query_scalar(
-            "SELECT \"family_id\" FROM \"authbridge_refresh_family\" WHERE \"jti\" = ?",
-        )
-        .bind(&old.jti)
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_else(|| old.jti.clone());
-        add_to_family(&mut tx, &old.jti, &family, old.expires_at).await?;
-        if rotation.blacklist_old {
-            let id = ensure_outstanding(&mut tx, old).await?;
-            blacklist_id(&mut tx, id, rotation.now).await?;
-        }
-        ensure_outstanding(&mut tx, new).await?;
-        add_to_family(&mut tx, &new.jti, &family, new.expires_at).await?;
-        sqlx::query(
-            "INSERT INTO \"authbridge_refresh_rotation\" (\"old_jti\", \"family_id\", \"new_jti\", \
-             \"new_refresh\", \"new_access\", \"rotated_at\", \"expires_at\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&old.jti)
-        .bind(&family)
-        .bind(&new.jti)
-        .bind(&new.token)
-        .bind(&rotation.new_access)
-        .bind(time::format(rotation.now))
-        .bind(time::format(old.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(RotateOutcome::Rotated)
+        Ok(outcome)
     }
 
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
@@ -300,12 +287,7 @@ impl TokenRepository for SqliteStore {
 
     async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState> {
         let mut conn = self.pool.acquire().await?;
-        let family: Option<String> = sqlx::query_scalar(
-            "SELECT \"family_id\" FROM \"authbridge_refresh_family\" WHERE \"jti\" = ?",
-        )
-        .bind(jti)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let family = family_of(&mut conn, jti).await?;
         let Some(family) = family else {
             return Ok(if is_blacklisted(&mut conn, jti).await? {
                 FamilyState::Revoked
@@ -335,12 +317,7 @@ impl TokenRepository for SqliteStore {
         let (_writer, mut tx) = self.begin_write().await?;
         let id = ensure_outstanding(&mut tx, token).await?;
         let mut revoked = u64::from(blacklist_id(&mut tx, id, now).await?);
-        let family: Option<String> = sqlx::query_scalar(
-            "SELECT \"family_id\" FROM \"authbridge_refresh_family\" WHERE \"jti\" = ?",
-        )
-        .bind(&token.jti)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let family = family_of(&mut tx, &token.jti).await?;
         if let Some(family) = family {
             revoked += blacklist_family(&mut tx, &family, now).await?;
         }
