@@ -10,7 +10,7 @@
 use super::{
     AccountRepository, AttemptCount, AttemptRule, BlacklistOutcome, DynStore, ExternalAccount,
     FamilyState, Inspection, LoginAttemptRepository, MigrationReport, NewUser, OutstandingToken,
-    PasswordCheck, Result, RotateOutcome, Rotation, Store, StorageError, SyncOutcome,
+    PasswordCheck, Result, RotateOutcome, Rotation, StorageError, Store, SyncOutcome,
     TokenRepository, User, UserRepository,
 };
 use async_trait::async_trait;

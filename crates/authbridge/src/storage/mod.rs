@@ -9,6 +9,7 @@ mod migrate;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
+mod sqlx_tokens;
 mod user_model;
 
 use async_trait::async_trait;

@@ -3,13 +3,14 @@
 //! the same token wait on that primary key and then replay the winner's committed pair.
 
 use super::{get_id, PostgresStore};
-use crate::storage::rotation::{self, Previous, RotationSteps};
+use crate::storage::rotation;
 use crate::storage::{
     password_fingerprint, BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, Result,
     RotateOutcome, Rotation, TokenRepository,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 /// Advisory lock class (first key) for refresh families; the second key hashes the family id.
@@ -36,116 +37,6 @@ async fn ensure_outstanding(conn: &mut PgConnection, token: &OutstandingToken) -
     get_id(&row, "id")
 }
 
-/// Inserts the blacklisted row unless there is one; `true` when this call inserted it.
-async fn blacklist_id(conn: &mut PgConnection, token_id: i64, at: DateTime<Utc>) -> Result<bool> {
-    let done = sqlx::query(rotation::BLACKLIST_ID)
-        .bind(token_id)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-async fn is_blacklisted(conn: &mut PgConnection, jti: &str) -> Result<bool> {
-    let found = sqlx::query(rotation::IS_BLACKLISTED)
-        .bind(jti)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-async fn add_to_family(
-    conn: &mut PgConnection,
-    jti: &str,
-    family: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(rotation::ADD_TO_FAMILY)
-        .bind(jti)
-        .bind(family)
-        .bind(expires_at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Rotation's statements on one PostgreSQL transaction.
-struct PgSteps<'a>(&'a mut PgConnection);
-
-#[async_trait]
-impl RotationSteps for PgSteps<'_> {
-    async fn family_of(&mut self, jti: &str) -> Result<Option<String>> {
-        family_of(self.0, jti).await
-    }
-
-    async fn lock_family(&mut self, family: &str) -> Result<()> {
-        lock_family(self.0, family).await
-    }
-
-    async fn facts(&mut self, jti: &str) -> Result<(Option<Previous>, bool)> {
-        let blacklisted = is_blacklisted(self.0, jti).await?;
-        let row = sqlx::query(rotation::PREVIOUS)
-            .bind(jti)
-            .fetch_optional(&mut *self.0)
-            .await?;
-        let previous = match row {
-            Some(row) => Some(Previous {
-                family: row.try_get("family_id")?,
-                refresh: row.try_get("new_refresh")?,
-                access: row.try_get("new_access")?,
-                rotated_at: row.try_get("rotated_at")?,
-                successor_blacklisted: row.try_get("successor_blacklisted")?,
-            }),
-            None => None,
-        };
-        Ok((previous, blacklisted))
-    }
-
-    async fn claim(&mut self, rotation: &Rotation, family: &str) -> Result<bool> {
-        let (old, new) = (&rotation.old, &rotation.new);
-        Ok(sqlx::query(rotation::CLAIM)
-            .bind(&old.jti)
-            .bind(family)
-            .bind(&new.jti)
-            .bind(&new.token)
-            .bind(&rotation.new_access)
-            .bind(rotation.now)
-            .bind(old.expires_at)
-            .execute(&mut *self.0)
-            .await?
-            .rows_affected()
-            == 1)
-    }
-
-    async fn add_to_family(
-        &mut self,
-        jti: &str,
-        family: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
-        add_to_family(self.0, jti, family, expires_at).await
-    }
-
-    async fn ensure_outstanding(&mut self, token: &OutstandingToken) -> Result<i64> {
-        ensure_outstanding(self.0, token).await
-    }
-
-    async fn blacklist_id(&mut self, token_id: i64, at: DateTime<Utc>) -> Result<()> {
-        blacklist_id(self.0, token_id, at).await.map(|_| ())
-    }
-
-    async fn revoke_family(&mut self, family: &str, rotation: &Rotation) -> Result<()> {
-        ensure_outstanding(self.0, &rotation.old).await?;
-        sqlx::query(rotation::OUTSTAND_SUCCESSORS)
-            .bind(rotation.old.user_id)
-            .bind(family)
-            .execute(&mut *self.0)
-            .await?;
-        blacklist_family(self.0, family, rotation.now).await?;
-        Ok(())
-    }
-}
-
 /// Advisory lock class (first key) for a user's token state; the second key is the user id.
 const USER_LOCK: i32 = 0x6162_0004;
 
@@ -167,22 +58,21 @@ async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<()> {
     Ok(())
 }
 
-async fn family_of(conn: &mut PgConnection, jti: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(rotation::FAMILY_OF)
-        .bind(jti)
-        .fetch_optional(&mut *conn)
-        .await?)
+fn encode_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    at
 }
 
-/// Blacklist every not yet blacklisted token of a family; returns how many.
-async fn blacklist_family(conn: &mut PgConnection, family: &str, at: DateTime<Utc>) -> Result<u64> {
-    Ok(sqlx::query(rotation::BLACKLIST_FAMILY)
-        .bind(at)
-        .bind(family)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected())
+fn decode_time(row: &PgRow, column: &str) -> Result<DateTime<Utc>> {
+    Ok(row.try_get(column)?)
 }
+
+crate::storage::sqlx_tokens::sqlx_tokens!(
+    conn: PgConnection,
+    row: PgRow,
+    encode_time: encode_time,
+    decode_time: decode_time,
+    lock_family: lock_family,
+);
 
 /// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
 /// revocation (creating the user's state row if needed); returns how many tokens.
@@ -302,7 +192,7 @@ impl TokenRepository for PostgresStore {
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
         let mut tx = self.pool.begin().await?;
-        let outcome = rotation::rotate(&mut PgSteps(&mut tx), rotation).await?;
+        let outcome = rotation::rotate(&mut Steps(&mut tx), rotation).await?;
         if rotation::writes(&outcome) {
             tx.commit().await?;
         }

@@ -3,13 +3,14 @@
 //! the later ones find the first one's rotation row.
 
 use super::{time, SqliteStore};
-use crate::storage::rotation::{self, Previous, RotationSteps};
+use crate::storage::rotation;
 use crate::storage::{
     password_fingerprint, BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, Result,
     RotateOutcome, Rotation, TokenRepository,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 /// simplejwt's get-or-create by jti in one statement: the no-op update on conflict makes
@@ -32,141 +33,22 @@ async fn ensure_outstanding(conn: &mut SqliteConnection, token: &OutstandingToke
     Ok(id)
 }
 
-/// Inserts the blacklisted row unless there is one; `true` when this call inserted it.
-async fn blacklist_id(
-    conn: &mut SqliteConnection,
-    token_id: i64,
-    at: DateTime<Utc>,
-) -> Result<bool> {
-    let done = sqlx::query(rotation::BLACKLIST_ID)
-        .bind(token_id)
-        .bind(time::format(at))
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+fn decode_time(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
+    time::parse(&row.try_get::<String, _>(column)?)
 }
 
-async fn is_blacklisted(conn: &mut SqliteConnection, jti: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(rotation::IS_BLACKLISTED)
-        .bind(jti)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-async fn add_to_family(
-    conn: &mut SqliteConnection,
-    jti: &str,
-    family: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(rotation::ADD_TO_FAMILY)
-        .bind(jti)
-        .bind(family)
-        .bind(time::format(expires_at))
-        .execute(&mut *conn)
-        .await?;
+/// The transaction holds SQLite's write lock: rotations and revocations are already serialized.
+async fn no_lock(_conn: &mut SqliteConnection, _family: &str) -> Result<()> {
     Ok(())
 }
 
-/// The family `jti` was issued in.
-async fn family_of(conn: &mut SqliteConnection, jti: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(rotation::FAMILY_OF)
-        .bind(jti)
-        .fetch_optional(&mut *conn)
-        .await?)
-}
-
-/// Rotation's statements through sqlx, inside a `BEGIN IMMEDIATE` transaction (`:memory:`; a
-/// file database rotates on the writer thread, `writer.rs`).
-struct SqliteSteps<'a>(&'a mut SqliteConnection);
-
-#[async_trait]
-impl RotationSteps for SqliteSteps<'_> {
-    async fn family_of(&mut self, jti: &str) -> Result<Option<String>> {
-        family_of(self.0, jti).await
-    }
-
-    async fn lock_family(&mut self, _family: &str) -> Result<()> {
-        Ok(()) // The transaction holds SQLite's write lock.
-    }
-
-    async fn facts(&mut self, jti: &str) -> Result<(Option<Previous>, bool)> {
-        let row = sqlx::query(rotation::PREVIOUS)
-            .bind(jti)
-            .fetch_optional(&mut *self.0)
-            .await?;
-        let previous = match row {
-            Some(row) => Some(Previous {
-                family: row.try_get("family_id")?,
-                refresh: row.try_get("new_refresh")?,
-                access: row.try_get("new_access")?,
-                rotated_at: time::parse(&row.try_get::<String, _>("rotated_at")?)?,
-                successor_blacklisted: row.try_get("successor_blacklisted")?,
-            }),
-            None => None,
-        };
-        Ok((previous, is_blacklisted(self.0, jti).await?))
-    }
-
-    async fn claim(&mut self, rotation: &Rotation, family: &str) -> Result<bool> {
-        let (old, new) = (&rotation.old, &rotation.new);
-        Ok(sqlx::query(rotation::CLAIM)
-            .bind(&old.jti)
-            .bind(family)
-            .bind(&new.jti)
-            .bind(&new.token)
-            .bind(&rotation.new_access)
-            .bind(time::format(rotation.now))
-            .bind(time::format(old.expires_at))
-            .execute(&mut *self.0)
-            .await?
-            .rows_affected()
-            == 1)
-    }
-
-    async fn add_to_family(
-        &mut self,
-        jti: &str,
-        family: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
-        add_to_family(self.0, jti, family, expires_at).await
-    }
-
-    async fn ensure_outstanding(&mut self, token: &OutstandingToken) -> Result<i64> {
-        ensure_outstanding(self.0, token).await
-    }
-
-    async fn blacklist_id(&mut self, token_id: i64, at: DateTime<Utc>) -> Result<()> {
-        blacklist_id(self.0, token_id, at).await.map(|_| ())
-    }
-
-    async fn revoke_family(&mut self, family: &str, rotation: &Rotation) -> Result<()> {
-        ensure_outstanding(self.0, &rotation.old).await?;
-        sqlx::query(rotation::OUTSTAND_SUCCESSORS)
-            .bind(rotation.old.user_id)
-            .bind(family)
-            .execute(&mut *self.0)
-            .await?;
-        blacklist_family(self.0, family, rotation.now).await?;
-        Ok(())
-    }
-}
-
-/// Blacklist every not yet blacklisted token of a family; returns how many.
-async fn blacklist_family(
-    conn: &mut SqliteConnection,
-    family: &str,
-    at: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(sqlx::query(rotation::BLACKLIST_FAMILY)
-        .bind(time::format(at))
-        .bind(family)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected())
-}
+crate::storage::sqlx_tokens::sqlx_tokens!(
+    conn: SqliteConnection,
+    row: SqliteRow,
+    encode_time: time::format,
+    decode_time: decode_time,
+    lock_family: no_lock,
+);
 
 /// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
 /// revocation; returns how many tokens.
@@ -263,7 +145,7 @@ impl TokenRepository for SqliteStore {
             }
             None => self.begin_write().await?,
         };
-        let outcome = rotation::rotate(&mut SqliteSteps(&mut tx), rotation).await?;
+        let outcome = rotation::rotate(&mut Steps(&mut tx), rotation).await?;
         if rotation::writes(&outcome) {
             tx.commit().await?;
         }
