@@ -4,6 +4,7 @@
 //! Handlers only see these traits; `sqlite` and `postgres` implement them and pass one shared
 //! conformance suite (`tests/it/storage.rs`). No SQL lives outside this module.
 
+mod attempts;
 mod detached;
 mod migrate;
 pub mod postgres;

@@ -193,3 +193,16 @@ pub(crate) const BLACKLIST_FAMILY: &str =
      \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = $2 \
      AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
      ON CONFLICT (\"token_id\") DO NOTHING";
+
+/// authbridge's own rows about tokens that expired before `$1`.
+pub(crate) const FLUSH_EXPIRED: [&str; 2] = [
+    "DELETE FROM \"authbridge_refresh_family\" WHERE \"expires_at\" < $1",
+    "DELETE FROM \"authbridge_refresh_rotation\" WHERE \"expires_at\" < $1",
+];
+
+/// A token of family `$1` neither expired at `$2` nor blacklisted.
+pub(crate) const FAMILY_LIVE: &str =
+    "SELECT 1 AS \"a\" FROM \"authbridge_refresh_family\" f INNER JOIN \
+     \"token_blacklist_outstandingtoken\" o ON (o.\"jti\" = f.\"jti\") WHERE f.\"family_id\" = $1 \
+     AND f.\"expires_at\" > $2 AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b \
+     WHERE b.\"token_id\" = o.\"id\") LIMIT 1";

@@ -72,6 +72,74 @@ macro_rules! sqlx_tokens {
                 .rows_affected())
         }
 
+        /// simplejwt's `outstand()`, and the token's family row.
+        async fn outstand(
+            conn: &mut $conn,
+            token: &$crate::storage::OutstandingToken,
+            family: Option<&str>,
+        ) -> $crate::storage::Result<()> {
+            ensure_outstanding(conn, token).await?;
+            let family = family.unwrap_or(&token.jti);
+            add_to_family(conn, &token.jti, family, token.expires_at).await
+        }
+
+        /// simplejwt's `blacklist()`: get-or-create the outstanding row, then the blacklisted row.
+        async fn blacklist(
+            conn: &mut $conn,
+            token: &$crate::storage::OutstandingToken,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::storage::Result<$crate::storage::BlacklistOutcome> {
+            let id = ensure_outstanding(conn, token).await?;
+            Ok(if blacklist_id(conn, id, at).await? {
+                $crate::storage::BlacklistOutcome::Blacklisted
+            } else {
+                $crate::storage::BlacklistOutcome::AlreadyBlacklisted
+            })
+        }
+
+        /// Delete authbridge's family and rotation rows that expired before `now`.
+        async fn flush_expired(
+            conn: &mut $conn,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::storage::Result<u64> {
+            let mut deleted = 0;
+            for sql in $crate::storage::rotation::FLUSH_EXPIRED {
+                deleted += sqlx::query(sql)
+                    .bind($enc(now))
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+            }
+            Ok(deleted)
+        }
+
+        /// Live while a token of `jti`'s family is neither blacklisted nor expired.
+        async fn family_state(
+            conn: &mut $conn,
+            jti: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::storage::Result<$crate::storage::FamilyState> {
+            use $crate::storage::FamilyState;
+            let Some(family) = family_of(conn, jti).await? else {
+                return Ok(if is_blacklisted(conn, jti).await? {
+                    FamilyState::Revoked
+                } else {
+                    FamilyState::Live {
+                        family: jti.to_string(),
+                    }
+                });
+            };
+            let live: Option<$row> = sqlx::query($crate::storage::rotation::FAMILY_LIVE)
+                .bind(&family)
+                .bind($enc(now))
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(match live {
+                Some(_) => FamilyState::Live { family },
+                None => FamilyState::Revoked,
+            })
+        }
+
         /// Rotation's statements on one transaction of this backend.
         struct Steps<'a>(&'a mut $conn);
 

@@ -102,18 +102,10 @@ async fn user_state(
 impl TokenRepository for SqliteStore {
     async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()> {
         let (_writer, mut tx) = self.begin_write().await?;
-        ensure_outstanding(&mut tx, token).await?;
-        add_to_family(
-            &mut tx,
-            &token.jti,
-            family.unwrap_or(&token.jti),
-            token.expires_at,
-        )
-        .await?;
+        outstand(&mut tx, token, family).await?;
         tx.commit().await?;
         Ok(())
     }
-
     async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
         is_blacklisted(&mut conn, jti).await
@@ -125,16 +117,10 @@ impl TokenRepository for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<BlacklistOutcome> {
         let (_writer, mut tx) = self.begin_write().await?;
-        let id = ensure_outstanding(&mut tx, token).await?;
-        let inserted = blacklist_id(&mut tx, id, at).await?;
+        let outcome = blacklist(&mut tx, token, at).await?;
         tx.commit().await?;
-        Ok(if inserted {
-            BlacklistOutcome::Blacklisted
-        } else {
-            BlacklistOutcome::AlreadyBlacklisted
-        })
+        Ok(outcome)
     }
-
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
         // Same queue as every other write: the writer thread's transaction starts only once
         // the previous writer is done, and the next one waits for it.
@@ -153,48 +139,15 @@ impl TokenRepository for SqliteStore {
     }
 
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
-        let now = time::format(now);
         let (_writer, mut tx) = self.begin_write().await?;
-        let mut deleted = 0;
-        for table in ["authbridge_refresh_family", "authbridge_refresh_rotation"] {
-            deleted += sqlx::query(&format!("DELETE FROM \"{table}\" WHERE \"expires_at\" < ?"))
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
+        let deleted = flush_expired(&mut tx, now).await?;
         tx.commit().await?;
         Ok(deleted)
     }
-
     async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState> {
         let mut conn = self.pool.acquire().await?;
-        let family = family_of(&mut conn, jti).await?;
-        let Some(family) = family else {
-            return Ok(if is_blacklisted(&mut conn, jti).await? {
-                FamilyState::Revoked
-            } else {
-                FamilyState::Live {
-                    family: jti.to_string(),
-                }
-            });
-        };
-        let live: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 AS \"a\" FROM \"authbridge_refresh_family\" f INNER JOIN \
-             \"token_blacklist_outstandingtoken\" o ON (o.\"jti\" = f.\"jti\") WHERE f.\"family_id\" = ? \
-             AND f.\"expires_at\" > ? AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b \
-             WHERE b.\"token_id\" = o.\"id\") LIMIT 1",
-        )
-        .bind(&family)
-        .bind(time::format(now))
-        .fetch_optional(&mut *conn)
-        .await?;
-        Ok(match live {
-            Some(_) => FamilyState::Live { family },
-            None => FamilyState::Revoked,
-        })
+        family_state(&mut conn, jti, now).await
     }
-
     async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64> {
         let (_writer, mut tx) = self.begin_write().await?;
         let id = ensure_outstanding(&mut tx, token).await?;
