@@ -3,7 +3,7 @@
 //! over (a user created outside a sync) retries the whole transaction.
 
 use super::{users, PostgresStore};
-use crate::storage::user_model::{UserModel, CANDIDATE_BATCH, MAX_CANDIDATES};
+use crate::storage::user_model::UserModel;
 use crate::storage::{
     AccountRepository, ExternalAccount, NewUser, Result, StorageError, SyncOutcome, User,
 };
@@ -64,42 +64,7 @@ async fn link(
     Ok(())
 }
 
-/// Creates the account's user, numbering the username until one is free.
-async fn create_user(
-    conn: &mut PgConnection,
-    model: &UserModel,
-    account: &ExternalAccount,
-    new_user: &NewUser,
-    now: DateTime<Utc>,
-) -> Result<User> {
-    let (mut user, numbered) = model.account_user(account, new_user)?;
-    if !numbered {
-        return users::insert(conn, model, &user, now)
-            .await?
-            .ok_or_else(|| {
-                StorageError::Conflict(format!(
-                    "{} {:?} is taken",
-                    model.username_field, user.username
-                ))
-            });
-    }
-    let base = user.username.clone();
-    let mut tried = 0;
-    while tried < MAX_CANDIDATES {
-        let batch = model.candidates(&base, tried);
-        let taken = users::taken(conn, model, &batch).await?;
-        for candidate in batch.into_iter().filter(|c| !taken.contains(c)) {
-            user.username = candidate;
-            if let Some(created) = users::insert(conn, model, &user, now).await? {
-                return Ok(created);
-            }
-        }
-        tried += CANDIDATE_BATCH;
-    }
-    Err(StorageError::Conflict(format!(
-        "no free username for {base:?}"
-    )))
-}
+crate::storage::sqlx_tokens::sqlx_account_user!(PgConnection);
 
 async fn sync(
     conn: &mut PgConnection,

@@ -2,10 +2,8 @@
 //! serialized transaction, so concurrent syncs of one new account create one user.
 
 use super::{time, users, SqliteStore};
-use crate::storage::user_model::{UserModel, CANDIDATE_BATCH, MAX_CANDIDATES};
-use crate::storage::{
-    AccountRepository, ExternalAccount, NewUser, Result, StorageError, SyncOutcome, User,
-};
+use crate::storage::user_model::UserModel;
+use crate::storage::{AccountRepository, ExternalAccount, NewUser, Result, SyncOutcome, User};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -44,42 +42,7 @@ async fn link(
     Ok(())
 }
 
-/// Creates the account's user, numbering the username until one is free.
-async fn create_user(
-    conn: &mut SqliteConnection,
-    model: &UserModel,
-    account: &ExternalAccount,
-    new_user: &NewUser,
-    now: DateTime<Utc>,
-) -> Result<User> {
-    let (mut user, numbered) = model.account_user(account, new_user)?;
-    if !numbered {
-        return users::insert(conn, model, &user, now)
-            .await?
-            .ok_or_else(|| {
-                StorageError::Conflict(format!(
-                    "{} {:?} is taken",
-                    model.username_field, user.username
-                ))
-            });
-    }
-    let base = user.username.clone();
-    let mut tried = 0;
-    while tried < MAX_CANDIDATES {
-        let batch = model.candidates(&base, tried);
-        let taken = users::taken(conn, model, &batch).await?;
-        for candidate in batch.into_iter().filter(|c| !taken.contains(c)) {
-            user.username = candidate;
-            if let Some(created) = users::insert(conn, model, &user, now).await? {
-                return Ok(created);
-            }
-        }
-        tried += CANDIDATE_BATCH;
-    }
-    Err(StorageError::Conflict(format!(
-        "no free username for {base:?}"
-    )))
-}
+crate::storage::sqlx_tokens::sqlx_account_user!(SqliteConnection);
 
 async fn sync(
     conn: &mut SqliteConnection,
