@@ -10,6 +10,7 @@ mod migrate;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
+mod sqlx_accounts;
 mod sqlx_tokens;
 mod user_model;
 

@@ -1,5 +1,4 @@
-//! The token statements of the two sqlx backends (and an account sync's user creation), written
-//! once: `sqlx_tokens!` expands them in
+//! The token statements of the two sqlx backends, written once: `sqlx_tokens!` expands them in
 //! `sqlite/tokens.rs` and `postgres/tokens.rs` with that backend's connection type, its
 //! datetime codec (Django's TEXT on SQLite, `timestamptz` on PostgreSQL) and its family lock.
 //! The SQL text is shared (`rotation.rs`, `$N` placeholders); the expanding module provides
@@ -239,50 +238,4 @@ macro_rules! sqlx_tokens {
     };
 }
 
-/// `create_user` of an account sync, written once: expanded in `sqlite/accounts.rs` and
-/// `postgres/accounts.rs` over that backend's `users::insert` and `users::taken`.
-macro_rules! sqlx_account_user {
-    ($conn:ty) => {
-        /// Creates the account's user, numbering the username until one is free.
-        async fn create_user(
-            conn: &mut $conn,
-            model: &$crate::storage::user_model::UserModel,
-            account: &$crate::storage::ExternalAccount,
-            new_user: &$crate::storage::NewUser,
-            now: chrono::DateTime<chrono::Utc>,
-        ) -> $crate::storage::Result<$crate::storage::User> {
-            use $crate::storage::user_model::{CANDIDATE_BATCH, MAX_CANDIDATES};
-            use $crate::storage::StorageError;
-            let (mut user, numbered) = model.account_user(account, new_user)?;
-            if !numbered {
-                return users::insert(conn, model, &user, now)
-                    .await?
-                    .ok_or_else(|| {
-                        StorageError::Conflict(format!(
-                            "{} {:?} is taken",
-                            model.username_field, user.username
-                        ))
-                    });
-            }
-            let base = user.username.clone();
-            let mut tried = 0;
-            while tried < MAX_CANDIDATES {
-                let batch = model.candidates(&base, tried);
-                let taken = users::taken(conn, model, &batch).await?;
-                for candidate in batch.into_iter().filter(|c| !taken.contains(c)) {
-                    user.username = candidate;
-                    if let Some(created) = users::insert(conn, model, &user, now).await? {
-                        return Ok(created);
-                    }
-                }
-                tried += CANDIDATE_BATCH;
-            }
-            Err(StorageError::Conflict(format!(
-                "no free username for {base:?}"
-            )))
-        }
-    };
-}
-
-pub(crate) use sqlx_account_user;
 pub(crate) use sqlx_tokens;
