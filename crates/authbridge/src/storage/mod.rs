@@ -12,6 +12,7 @@ mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
 mod sqlx_tokens;
+mod sqlx_users;
 mod user_model;
 
 use async_trait::async_trait;
