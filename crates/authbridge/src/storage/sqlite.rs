@@ -1,8 +1,10 @@
 //! SQLite implementation of the storage traits, on Django's own database file.
 //!
 //! Connections enable foreign keys as Django's SQLite backend does. File databases use WAL and a
-//! 5 s busy timeout; every write transaction starts with `BEGIN IMMEDIATE` so that concurrent
-//! writers queue on SQLite's write lock instead of failing when a read turns into a write.
+//! 5 s busy timeout. Every write takes one path: its turn in the store's write queue (arrival
+//! order), then one `BEGIN IMMEDIATE` transaction, through sqlx or, for a refresh rotation on a
+//! file, on the rusqlite writer thread (`writer.rs`). Only Django's own writes to the same file
+//! still meet authbridge's in SQLite's busy handler.
 
 mod accounts;
 mod attempts;
