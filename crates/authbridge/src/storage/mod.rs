@@ -4,15 +4,22 @@
 //! Handlers only see these traits; `sqlite` and `postgres` implement them and pass one shared
 //! conformance suite (`tests/it/storage.rs`). No SQL lives outside this module.
 
+mod attempts;
+mod detached;
 mod migrate;
 pub mod postgres;
+mod rotation;
 pub mod sqlite;
+mod sqlx_accounts;
+mod sqlx_tokens;
+mod sqlx_users;
 mod user_model;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+use detached::Detached;
 pub use migrate::MigrationReport;
 
 /// Which table holds users and which column is Django's `USERNAME_FIELD`.
@@ -351,154 +358,6 @@ pub trait Store:
 }
 
 pub type DynStore = Arc<dyn Store>;
-
-/// Runs every write on a task of its own, so that a request cancelled mid-call (a client that
-/// disconnects, a timeout) cannot abandon a transaction half-way: sqlx hands a connection whose
-/// `BEGIN` ran but whose `Transaction` was never built back to the pool with the transaction open,
-/// which leaves SQLite locked. Reads pass straight through.
-struct Detached(DynStore);
-
-async fn detached<T: Send + 'static>(
-    job: impl std::future::Future<Output = Result<T>> + Send + 'static,
-) -> Result<T> {
-    tokio::spawn(job)
-        .await
-        .map_err(|e| StorageError::Task(e.to_string()))?
-}
-
-#[async_trait]
-impl UserRepository for Detached {
-    async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        self.0.user_by_username(username).await
-    }
-    async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        self.0.user_by_id(id).await
-    }
-    async fn users_by_email(&self, email: &str) -> Result<Vec<User>> {
-        self.0.users_by_email(email).await
-    }
-    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User> {
-        let (store, user) = (self.0.clone(), user.clone());
-        detached(async move { store.create_user(&user, now).await }).await
-    }
-    async fn set_password(&self, id: i64, encoded: &str) -> Result<()> {
-        let (store, encoded) = (self.0.clone(), encoded.to_string());
-        detached(async move { store.set_password(id, &encoded).await }).await
-    }
-    async fn set_last_login(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
-        let store = self.0.clone();
-        detached(async move { store.set_last_login(id, at).await }).await
-    }
-}
-
-#[async_trait]
-impl TokenRepository for Detached {
-    async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()> {
-        let (store, token, family) = (self.0.clone(), token.clone(), family.map(str::to_string));
-        detached(async move { store.outstand(&token, family.as_deref()).await }).await
-    }
-    async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
-        self.0.is_blacklisted(jti).await
-    }
-    async fn blacklist(
-        &self,
-        token: &OutstandingToken,
-        at: DateTime<Utc>,
-    ) -> Result<BlacklistOutcome> {
-        let (store, token) = (self.0.clone(), token.clone());
-        detached(async move { store.blacklist(&token, at).await }).await
-    }
-    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
-        let (store, rotation) = (self.0.clone(), rotation.clone());
-        detached(async move { store.rotate(&rotation).await }).await
-    }
-    async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
-        let store = self.0.clone();
-        detached(async move { store.flush_expired(now).await }).await
-    }
-    async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState> {
-        self.0.family_state(jti, now).await
-    }
-    async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64> {
-        let (store, token) = (self.0.clone(), token.clone());
-        detached(async move { store.revoke_family(&token, now).await }).await
-    }
-    async fn revoke_user(&self, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
-        let store = self.0.clone();
-        detached(async move { store.revoke_user(user_id, now).await }).await
-    }
-    async fn check_password(
-        &self,
-        user_id: i64,
-        fingerprint: &str,
-        now: DateTime<Utc>,
-    ) -> Result<PasswordCheck> {
-        let (store, fingerprint) = (self.0.clone(), fingerprint.to_string());
-        detached(async move { store.check_password(user_id, &fingerprint, now).await }).await
-    }
-    async fn upgrade_password(&self, id: i64, old: &str, new: &str) -> Result<()> {
-        let (store, old, new) = (self.0.clone(), old.to_string(), new.to_string());
-        detached(async move { store.upgrade_password(id, &old, &new).await }).await
-    }
-}
-
-#[async_trait]
-impl AccountRepository for Detached {
-    async fn sync_account(
-        &self,
-        account: &ExternalAccount,
-        new_user: &NewUser,
-        now: DateTime<Utc>,
-    ) -> Result<SyncOutcome> {
-        let (store, account, new_user) = (self.0.clone(), account.clone(), new_user.clone());
-        detached(async move { store.sync_account(&account, &new_user, now).await }).await
-    }
-    async fn linked_user(&self, provider: &str, provider_account_id: &str) -> Result<Option<User>> {
-        self.0.linked_user(provider, provider_account_id).await
-    }
-}
-
-#[async_trait]
-impl LoginAttemptRepository for Detached {
-    async fn count_attempt(
-        &self,
-        key: &str,
-        rule: AttemptRule,
-        now: DateTime<Utc>,
-    ) -> Result<AttemptCount> {
-        let (store, key) = (self.0.clone(), key.to_string());
-        detached(async move { store.count_attempt(&key, rule, now).await }).await
-    }
-    async fn uncount_attempt(&self, key: &str) -> Result<()> {
-        let (store, key) = (self.0.clone(), key.to_string());
-        detached(async move { store.uncount_attempt(&key).await }).await
-    }
-    async fn clear_attempts(&self, key: &str) -> Result<()> {
-        let (store, key) = (self.0.clone(), key.to_string());
-        detached(async move { store.clear_attempts(&key).await }).await
-    }
-    async fn purge_attempts(&self, now: DateTime<Utc>) -> Result<u64> {
-        let store = self.0.clone();
-        detached(async move { store.purge_attempts(now).await }).await
-    }
-}
-
-#[async_trait]
-impl Store for Detached {
-    async fn migrate(&self) -> Result<MigrationReport> {
-        let store = self.0.clone();
-        detached(async move { store.migrate().await }).await
-    }
-    async fn ping(&self) -> Result<()> {
-        self.0.ping().await
-    }
-    async fn inspect(&self) -> Result<Inspection> {
-        self.0.inspect().await
-    }
-    fn backend(&self) -> &'static str {
-        self.0.backend()
-    }
-}
 
 /// Open a store from a dj-database-url style URL (`sqlite:///rel.db`, `sqlite:////abs.db`,
 /// `postgres://...`).

@@ -1,8 +1,10 @@
 //! SQLite implementation of the storage traits, on Django's own database file.
 //!
 //! Connections enable foreign keys as Django's SQLite backend does. File databases use WAL and a
-//! 5 s busy timeout; every write transaction starts with `BEGIN IMMEDIATE` so that concurrent
-//! writers queue on SQLite's write lock instead of failing when a read turns into a write.
+//! 5 s busy timeout. Every write takes one path: its turn in the store's write queue (arrival
+//! order), then one `BEGIN IMMEDIATE` transaction, through sqlx or, for a refresh rotation on a
+//! file, on the rusqlite writer thread (`writer.rs`). Only Django's own writes to the same file
+//! still meet authbridge's in SQLite's busy handler.
 
 mod accounts;
 mod attempts;
@@ -34,11 +36,14 @@ pub struct SqliteStore {
     users: UserTable,
     /// The user table's columns, read on first use and again after `migrate`.
     model: RwLock<Option<Arc<UserModel>>>,
-    /// One writer at a time, queued here in arrival order. Left to SQLite, concurrent writers
-    /// wait in its busy handler, whose growing sleeps turn contention into long tail latencies.
+    /// The one path of every write: one writer at a time, queued here in arrival order (tokio's
+    /// mutex is fair), whether it then runs through sqlx or on the rotation writer thread. Left
+    /// to SQLite, concurrent writers wait in its busy handler, whose growing sleeps turn
+    /// contention into long tail latencies (only Django's own writes to the file still meet
+    /// authbridge's there).
     write_queue: tokio::sync::Mutex<()>,
     /// Runs refresh rotations in one hop on a file database (`None` for `:memory:`, whose single
-    /// connection only sqlx holds).
+    /// connection only sqlx holds), after taking its turn in `write_queue`.
     rotations: Option<writer::Writer>,
 }
 
@@ -298,5 +303,61 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::storage::{OutstandingToken, Rotation, TokenRepository};
+
+    fn token(jti: &str, now: chrono::DateTime<Utc>) -> OutstandingToken {
+        OutstandingToken {
+            user_id: None,
+            jti: jti.into(),
+            token: format!("token-{jti}"),
+            created_at: Some(now),
+            expires_at: now + chrono::Duration::days(1),
+        }
+    }
+
+    /// A rotation on the writer thread waits for the write in progress through sqlx (one queue,
+    /// in arrival order) instead of racing it into SQLite's busy handler.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rotations_queue_behind_other_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(
+            SqliteStore::open(&dir.path().join("db.sqlite3"), UserTable::default())
+                .await
+                .unwrap(),
+        );
+        store.migrate().await.unwrap();
+        let now = Utc::now();
+        let rotation = Rotation {
+            old: token("old", now),
+            new: token("new", now),
+            new_access: "access".into(),
+            blacklist_old: true,
+            now,
+            grace: chrono::Duration::zero(),
+        };
+        let held = store.write_queue.lock().await;
+        let rotating = {
+            let store = store.clone();
+            tokio::spawn(async move { store.rotate(&rotation).await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !rotating.is_finished(),
+            "the rotation jumped the write queue"
+        );
+        drop(held);
+        let outcome = tokio::time::timeout(Duration::from_secs(10), rotating)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(outcome, crate::storage::RotateOutcome::Rotated);
     }
 }

@@ -11,6 +11,7 @@ mod cancellation;
 mod cli;
 mod clock;
 mod edge;
+mod mixed_writes;
 mod sessions;
 mod storage;
 mod support;

@@ -3,7 +3,6 @@
 //! over (a user created outside a sync) retries the whole transaction.
 
 use super::{users, PostgresStore};
-use crate::storage::user_model::{UserModel, CANDIDATE_BATCH, MAX_CANDIDATES};
 use crate::storage::{
     AccountRepository, ExternalAccount, NewUser, Result, StorageError, SyncOutcome, User,
 };
@@ -25,138 +24,29 @@ async fn lock(conn: &mut PgConnection, class: i32, key: &str) -> Result<()> {
     Ok(())
 }
 
-async fn linked_id(
-    conn: &mut PgConnection,
-    provider: &str,
-    account_id: &str,
-) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT \"user_id\" FROM \"authbridge_social_account\" \
-         WHERE \"provider\" = $1 AND \"provider_account_id\" = $2",
-    )
-    .bind(provider)
-    .bind(account_id)
-    .fetch_optional(&mut *conn)
-    .await?)
+fn encode_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    at
 }
 
-async fn link(
+/// Always the account first, then the email: no two syncs wait on each other in a cycle.
+async fn lock_sync(
     conn: &mut PgConnection,
     account: &ExternalAccount,
-    user_id: i64,
-    now: DateTime<Utc>,
+    email: Option<&str>,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "INSERT INTO \"authbridge_social_account\" (\"provider\", \"provider_account_id\", \
-         \"user_id\", \"created_at\") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(&account.provider)
-    .bind(&account.provider_account_id)
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StorageError::Conflict(
-            "the account was linked concurrently".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Creates the account's user, numbering the username until one is free.
-async fn create_user(
-    conn: &mut PgConnection,
-    model: &UserModel,
-    account: &ExternalAccount,
-    new_user: &NewUser,
-    now: DateTime<Utc>,
-) -> Result<User> {
-    let (mut user, numbered) = model.account_user(account, new_user)?;
-    if !numbered {
-        return users::insert(conn, model, &user, now)
-            .await?
-            .ok_or_else(|| {
-                StorageError::Conflict(format!(
-                    "{} {:?} is taken",
-                    model.username_field, user.username
-                ))
-            });
-    }
-    let base = user.username.clone();
-    let mut tried = 0;
-    while tried < MAX_CANDIDATES {
-        let batch = model.candidates(&base, tried);
-        let taken = users::taken(conn, model, &batch).await?;
-        for candidate in batch.into_iter().filter(|c| !taken.contains(c)) {
-            user.username = candidate;
-            if let Some(created) = users::insert(conn, model, &user, now).await? {
-                return Ok(created);
-            }
-        }
-        tried += CANDIDATE_BATCH;
-    }
-    Err(StorageError::Conflict(format!(
-        "no free username for {base:?}"
-    )))
-}
-
-async fn sync(
-    conn: &mut PgConnection,
-    model: &UserModel,
-    account: &ExternalAccount,
-    new_user: &NewUser,
-    now: DateTime<Utc>,
-) -> Result<SyncOutcome> {
-    let email = account.email.as_deref().filter(|e| !e.is_empty());
-    // Always the account first, then the email: no two syncs wait on each other in a cycle.
     let account_key = format!("{}\n{}", account.provider, account.provider_account_id);
     lock(conn, ACCOUNT_LOCK, &account_key).await?;
     if let Some(email) = email {
         lock(conn, EMAIL_LOCK, &email.to_uppercase()).await?;
     }
-    if let Some(user_id) = linked_id(conn, &account.provider, &account.provider_account_id).await? {
-        if let Some(user) = users::by_id(conn, model, user_id).await? {
-            if !user.is_active {
-                return Ok(SyncOutcome::Inactive(user));
-            }
-            return Ok(SyncOutcome::Existing(user));
-        }
-        // Django deleted the user: forget the link and sign the account in afresh.
-        sqlx::query(
-            "DELETE FROM \"authbridge_social_account\" \
-             WHERE \"provider\" = $1 AND \"provider_account_id\" = $2",
-        )
-        .bind(&account.provider)
-        .bind(&account.provider_account_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    if let Some(email) = email {
-        if let Some(user) = users::by_email(conn, model, email)
-            .await?
-            .into_iter()
-            .next()
-        {
-            if !account.email_verified {
-                return Ok(SyncOutcome::EmailNotVerified);
-            }
-            // Auth.js links by email only with `allowDangerousEmailAccountLinking`; a privileged
-            // account is never taken over through an email address.
-            if !account.email_linking || user.is_staff || user.is_superuser {
-                return Ok(SyncOutcome::EmailLinkingRefused);
-            }
-            if !user.is_active {
-                return Ok(SyncOutcome::Inactive(user));
-            }
-            link(conn, account, user.id, now).await?;
-            return Ok(SyncOutcome::LinkedByEmail(user));
-        }
-    }
-    let user = create_user(conn, model, account, new_user, now).await?;
-    link(conn, account, user.id, now).await?;
-    Ok(SyncOutcome::Created(user))
+    Ok(())
 }
+
+crate::storage::sqlx_accounts::sqlx_accounts!(
+    conn: PgConnection,
+    encode_time: encode_time,
+    lock_sync: lock_sync,
+);
 
 #[async_trait]
 impl AccountRepository for PostgresStore {

@@ -3,6 +3,7 @@
 //! the same token wait on that primary key and then replay the winner's committed pair.
 
 use super::{get_id, PostgresStore};
+use crate::storage::rotation;
 use crate::storage::{
     password_fingerprint, BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, Result,
     RotateOutcome, Rotation, TokenRepository,
@@ -36,106 +37,6 @@ async fn ensure_outstanding(conn: &mut PgConnection, token: &OutstandingToken) -
     get_id(&row, "id")
 }
 
-/// Inserts the blacklisted row unless there is one; `true` when this call inserted it.
-async fn blacklist_id(conn: &mut PgConnection, token_id: i64, at: DateTime<Utc>) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         VALUES ($1, $2) ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(token_id)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-async fn is_blacklisted(conn: &mut PgConnection, jti: &str) -> Result<bool> {
-    let found = sqlx::query(
-        "SELECT 1 AS \"a\" FROM \"token_blacklist_blacklistedtoken\" INNER JOIN \
-         \"token_blacklist_outstandingtoken\" ON (\"token_blacklist_blacklistedtoken\".\"token_id\" \
-         = \"token_blacklist_outstandingtoken\".\"id\") WHERE \
-         \"token_blacklist_outstandingtoken\".\"jti\" = $1 LIMIT 1",
-    )
-    .bind(jti)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(found.is_some())
-}
-
-async fn add_to_family(
-    conn: &mut PgConnection,
-    jti: &str,
-    family: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO \"authbridge_refresh_family\" (\"jti\", \"family_id\", \"expires_at\") \
-         VALUES ($1, $2, $3) ON CONFLICT (\"jti\") DO NOTHING",
-    )
-    .bind(jti)
-    .bind(family)
-    .bind(expires_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn rotation_of(conn: &mut PgConnection, old_jti: &str) -> Result<Option<PgRow>> {
-    Ok(sqlx::query(
-        "SELECT r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
-         EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\") AS \"successor_blacklisted\" \
-         FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = $1",
-    )
-    .bind(old_jti)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
-/// `old` was rotated before: replay its successor within the grace period, else revoke the family.
-async fn replay_or_revoke(
-    conn: &mut PgConnection,
-    row: &PgRow,
-    rotation: &Rotation,
-) -> Result<RotateOutcome> {
-    let rotated_at: DateTime<Utc> = row.try_get("rotated_at")?;
-    if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
-        // A successor already logged out stays logged out: no replay of it.
-        if row.try_get::<bool, _>("successor_blacklisted")? {
-            return Ok(RotateOutcome::Blacklisted);
-        }
-        return Ok(RotateOutcome::Replayed {
-            refresh: row.try_get("new_refresh")?,
-            access: row.try_get("new_access")?,
-        });
-    }
-    let family: String = row.try_get("family_id")?;
-    ensure_outstanding(conn, &rotation.old).await?;
-    // Successors Django never saw get their outstanding rows from the rotations that issued them.
-    sqlx::query(
-        "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") SELECT $1, r.\"new_jti\", r.\"new_refresh\", \
-         r.\"rotated_at\", f.\"expires_at\" FROM \"authbridge_refresh_rotation\" r INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = r.\"new_jti\") WHERE r.\"family_id\" = $2 \
-         ON CONFLICT (\"jti\") DO NOTHING",
-    )
-    .bind(rotation.old.user_id)
-    .bind(&family)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", $1 FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = $2 \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(rotation.now)
-    .bind(&family)
-    .execute(&mut *conn)
-    .await?;
-    Ok(RotateOutcome::ReuseDetected)
-}
-
 /// Advisory lock class (first key) for a user's token state; the second key is the user id.
 const USER_LOCK: i32 = 0x6162_0004;
 
@@ -157,30 +58,21 @@ async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<()> {
     Ok(())
 }
 
-async fn family_of(conn: &mut PgConnection, jti: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT \"family_id\"::text FROM \"authbridge_refresh_family\" WHERE \"jti\" = $1",
-    )
-    .bind(jti)
-    .fetch_optional(&mut *conn)
-    .await?)
+fn encode_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    at
 }
 
-/// Blacklist every not yet blacklisted token of a family; returns how many.
-async fn blacklist_family(conn: &mut PgConnection, family: &str, at: DateTime<Utc>) -> Result<u64> {
-    Ok(sqlx::query(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", $1 FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = $2 \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-    )
-    .bind(at)
-    .bind(family)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+fn decode_time(row: &PgRow, column: &str) -> Result<DateTime<Utc>> {
+    Ok(row.try_get(column)?)
 }
+
+crate::storage::sqlx_tokens::sqlx_tokens!(
+    conn: PgConnection,
+    row: PgRow,
+    encode_time: encode_time,
+    decode_time: decode_time,
+    lock_family: lock_family,
+);
 
 /// Blacklist every unexpired, not yet blacklisted refresh token of a user and record the
 /// revocation (creating the user's state row if needed); returns how many tokens.
@@ -265,18 +157,10 @@ async fn set_fingerprint(
 impl TokenRepository for PostgresStore {
     async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        ensure_outstanding(&mut tx, token).await?;
-        add_to_family(
-            &mut tx,
-            &token.jti,
-            family.unwrap_or(&token.jti),
-            token.expires_at,
-        )
-        .await?;
+        outstand(&mut tx, token, family).await?;
         tx.commit().await?;
         Ok(())
     }
-
     async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
         is_blacklisted(&mut conn, jti).await
@@ -288,123 +172,29 @@ impl TokenRepository for PostgresStore {
         at: DateTime<Utc>,
     ) -> Result<BlacklistOutcome> {
         let mut tx = self.pool.begin().await?;
-        let id = ensure_outstanding(&mut tx, token).await?;
-        let inserted = blacklist_id(&mut tx, id, at).await?;
+        let outcome = blacklist(&mut tx, token, at).await?;
         tx.commit().await?;
-        Ok(if inserted {
-            BlacklistOutcome::Blacklisted
-        } else {
-            BlacklistOutcome::AlreadyBlacklisted
-        })
+        Ok(outcome)
     }
-
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome> {
-        let (old, new) = (&rotation.old, &rotation.new);
         let mut tx = self.pool.begin().await?;
-        let family: String = sqlx::query_scalar(
-            "SELECT \"family_id\"::text FROM \"authbridge_refresh_family\" WHERE \"jti\" = $1",
-        )
-        .bind(&old.jti)
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_else(|| old.jti.clone());
-        // One rotation or revocation per family at a time: a successor being issued while reuse
-        // revokes the family would otherwise escape the revocation. Statements after the lock
-        // see what the previous holder committed.
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(FAMILY_LOCK)
-            .bind(&family)
-            .execute(&mut *tx)
-            .await?;
-        let blacklisted = is_blacklisted(&mut tx, &old.jti).await?;
-        if let Some(row) = rotation_of(&mut tx, &old.jti).await? {
-            let outcome = replay_or_revoke(&mut tx, &row, rotation).await?;
+        let outcome = rotation::rotate(&mut Steps(&mut tx), rotation).await?;
+        if rotation::writes(&outcome) {
             tx.commit().await?;
-            return Ok(outcome);
         }
-        if blacklisted {
-            return Ok(RotateOutcome::Blacklisted);
-        }
-        // The rotation row's primary key claims `old` (and would settle a race without the lock).
-        let claimed = sqlx::query(
-            "INSERT INTO \"authbridge_refresh_rotation\" (\"old_jti\", \"family_id\", \"new_jti\", \
-             \"new_refresh\", \"new_access\", \"rotated_at\", \"expires_at\") \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"old_jti\") DO NOTHING",
-        )
-        .bind(&old.jti)
-        .bind(&family)
-        .bind(&new.jti)
-        .bind(&new.token)
-        .bind(&rotation.new_access)
-        .bind(rotation.now)
-        .bind(old.expires_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !claimed {
-            // Another rotation of `old` committed while this one waited on its row.
-            let row = rotation_of(&mut tx, &old.jti).await?.ok_or_else(|| {
-                sqlx::Error::Protocol("rotation row vanished after a conflict".into())
-            })?;
-            let outcome = replay_or_revoke(&mut tx, &row, rotation).await?;
-            tx.commit().await?;
-            return Ok(outcome);
-        }
-        add_to_family(&mut tx, &old.jti, &family, old.expires_at).await?;
-        if rotation.blacklist_old {
-            let id = ensure_outstanding(&mut tx, old).await?;
-            blacklist_id(&mut tx, id, rotation.now).await?;
-        }
-        ensure_outstanding(&mut tx, new).await?;
-        add_to_family(&mut tx, &new.jti, &family, new.expires_at).await?;
-        tx.commit().await?;
-        Ok(RotateOutcome::Rotated)
+        Ok(outcome)
     }
 
     async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let mut deleted = 0;
-        for table in ["authbridge_refresh_family", "authbridge_refresh_rotation"] {
-            deleted += sqlx::query(&format!(
-                "DELETE FROM \"{table}\" WHERE \"expires_at\" < $1"
-            ))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
+        let deleted = flush_expired(&mut tx, now).await?;
         tx.commit().await?;
         Ok(deleted)
     }
-
     async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState> {
         let mut conn = self.pool.acquire().await?;
-        let Some(family) = family_of(&mut conn, jti).await? else {
-            return Ok(if is_blacklisted(&mut conn, jti).await? {
-                FamilyState::Revoked
-            } else {
-                FamilyState::Live {
-                    family: jti.to_string(),
-                }
-            });
-        };
-        let live = sqlx::query(
-            "SELECT 1 AS \"a\" FROM \"authbridge_refresh_family\" f INNER JOIN \
-             \"token_blacklist_outstandingtoken\" o ON (o.\"jti\" = f.\"jti\") WHERE f.\"family_id\" = $1 \
-             AND f.\"expires_at\" > $2 AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b \
-             WHERE b.\"token_id\" = o.\"id\") LIMIT 1",
-        )
-        .bind(&family)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
-        Ok(match live {
-            Some(_) => FamilyState::Live { family },
-            None => FamilyState::Revoked,
-        })
+        family_state(&mut conn, jti, now).await
     }
-
     async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
         let family = family_of(&mut tx, &token.jti)

@@ -45,17 +45,7 @@ fn decode(model: &UserModel, row: &PgRow) -> Result<User> {
     })
 }
 
-pub(super) async fn by_id(
-    conn: &mut PgConnection,
-    model: &UserModel,
-    id: i64,
-) -> Result<Option<User>> {
-    let row = sqlx::query(&model.by_id_sql())
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| decode(model, &r)).transpose()
-}
+crate::storage::sqlx_users::sqlx_users!(conn: PgConnection);
 
 pub(super) async fn by_email(
     conn: &mut PgConnection,
@@ -92,29 +82,12 @@ pub(super) async fn insert(
     }
 }
 
-/// The taken values among `candidates` for `USERNAME_FIELD`.
-pub(super) async fn taken(
-    conn: &mut PgConnection,
-    model: &UserModel,
-    candidates: &[String],
-) -> Result<Vec<String>> {
-    let sql = model.taken_sql(candidates.len());
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for c in candidates {
-        query = query.bind(c);
-    }
-    Ok(query.fetch_all(&mut *conn).await?)
-}
-
 #[async_trait]
 impl UserRepository for PostgresStore {
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let model = self.model().await?;
-        let row = sqlx::query(&model.by_username_sql())
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| decode(&model, &r)).transpose()
+        let mut conn = self.pool.acquire().await?;
+        by_username(&mut conn, &model, username).await
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {

@@ -2,134 +2,25 @@
 //! serialized transaction, so concurrent syncs of one new account create one user.
 
 use super::{time, users, SqliteStore};
-use crate::storage::user_model::{UserModel, CANDIDATE_BATCH, MAX_CANDIDATES};
-use crate::storage::{
-    AccountRepository, ExternalAccount, NewUser, Result, StorageError, SyncOutcome, User,
-};
+use crate::storage::{AccountRepository, ExternalAccount, NewUser, Result, SyncOutcome, User};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
-async fn linked_id(
-    conn: &mut SqliteConnection,
-    provider: &str,
-    account_id: &str,
-) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT \"user_id\" FROM \"authbridge_social_account\" \
-         WHERE \"provider\" = ? AND \"provider_account_id\" = ?",
-    )
-    .bind(provider)
-    .bind(account_id)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
-async fn link(
-    conn: &mut SqliteConnection,
-    account: &ExternalAccount,
-    user_id: i64,
-    now: DateTime<Utc>,
+/// `BEGIN IMMEDIATE` already serializes syncs.
+async fn no_lock(
+    _conn: &mut SqliteConnection,
+    _account: &ExternalAccount,
+    _email: Option<&str>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO \"authbridge_social_account\" (\"provider\", \"provider_account_id\", \
-         \"user_id\", \"created_at\") VALUES (?, ?, ?, ?)",
-    )
-    .bind(&account.provider)
-    .bind(&account.provider_account_id)
-    .bind(user_id)
-    .bind(time::format(now))
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
-/// Creates the account's user, numbering the username until one is free.
-async fn create_user(
-    conn: &mut SqliteConnection,
-    model: &UserModel,
-    account: &ExternalAccount,
-    new_user: &NewUser,
-    now: DateTime<Utc>,
-) -> Result<User> {
-    let (mut user, numbered) = model.account_user(account, new_user)?;
-    if !numbered {
-        return users::insert(conn, model, &user, now)
-            .await?
-            .ok_or_else(|| {
-                StorageError::Conflict(format!(
-                    "{} {:?} is taken",
-                    model.username_field, user.username
-                ))
-            });
-    }
-    let base = user.username.clone();
-    let mut tried = 0;
-    while tried < MAX_CANDIDATES {
-        let batch = model.candidates(&base, tried);
-        let taken = users::taken(conn, model, &batch).await?;
-        for candidate in batch.into_iter().filter(|c| !taken.contains(c)) {
-            user.username = candidate;
-            if let Some(created) = users::insert(conn, model, &user, now).await? {
-                return Ok(created);
-            }
-        }
-        tried += CANDIDATE_BATCH;
-    }
-    Err(StorageError::Conflict(format!(
-        "no free username for {base:?}"
-    )))
-}
-
-async fn sync(
-    conn: &mut SqliteConnection,
-    model: &UserModel,
-    account: &ExternalAccount,
-    new_user: &NewUser,
-    now: DateTime<Utc>,
-) -> Result<SyncOutcome> {
-    if let Some(user_id) = linked_id(conn, &account.provider, &account.provider_account_id).await? {
-        if let Some(user) = users::by_id(conn, model, user_id).await? {
-            if !user.is_active {
-                return Ok(SyncOutcome::Inactive(user));
-            }
-            return Ok(SyncOutcome::Existing(user));
-        }
-        // Django deleted the user: forget the link and sign the account in afresh.
-        sqlx::query(
-            "DELETE FROM \"authbridge_social_account\" \
-             WHERE \"provider\" = ? AND \"provider_account_id\" = ?",
-        )
-        .bind(&account.provider)
-        .bind(&account.provider_account_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    if let Some(email) = account.email.as_deref().filter(|e| !e.is_empty()) {
-        if let Some(user) = users::by_email(conn, model, email)
-            .await?
-            .into_iter()
-            .next()
-        {
-            if !account.email_verified {
-                return Ok(SyncOutcome::EmailNotVerified);
-            }
-            // Auth.js links by email only with `allowDangerousEmailAccountLinking`; a privileged
-            // account is never taken over through an email address.
-            if !account.email_linking || user.is_staff || user.is_superuser {
-                return Ok(SyncOutcome::EmailLinkingRefused);
-            }
-            if !user.is_active {
-                return Ok(SyncOutcome::Inactive(user));
-            }
-            link(conn, account, user.id, now).await?;
-            return Ok(SyncOutcome::LinkedByEmail(user));
-        }
-    }
-    let user = create_user(conn, model, account, new_user, now).await?;
-    link(conn, account, user.id, now).await?;
-    Ok(SyncOutcome::Created(user))
-}
+crate::storage::sqlx_accounts::sqlx_accounts!(
+    conn: SqliteConnection,
+    encode_time: time::format,
+    lock_sync: no_lock,
+);
 
 #[async_trait]
 impl AccountRepository for SqliteStore {

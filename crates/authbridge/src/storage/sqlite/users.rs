@@ -42,17 +42,7 @@ fn decode(model: &UserModel, row: &SqliteRow) -> Result<User> {
     })
 }
 
-pub(super) async fn by_id(
-    conn: &mut SqliteConnection,
-    model: &UserModel,
-    id: i64,
-) -> Result<Option<User>> {
-    let row = sqlx::query(&model.by_id_sql())
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| decode(model, &r)).transpose()
-}
+crate::storage::sqlx_users::sqlx_users!(conn: SqliteConnection);
 
 pub(super) async fn by_email(
     conn: &mut SqliteConnection,
@@ -92,29 +82,12 @@ pub(super) async fn insert(
     }
 }
 
-/// The taken values among `candidates` for `USERNAME_FIELD`.
-pub(super) async fn taken(
-    conn: &mut SqliteConnection,
-    model: &UserModel,
-    candidates: &[String],
-) -> Result<Vec<String>> {
-    let sql = model.taken_sql(candidates.len());
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for c in candidates {
-        query = query.bind(c);
-    }
-    Ok(query.fetch_all(&mut *conn).await?)
-}
-
 #[async_trait]
 impl UserRepository for SqliteStore {
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let model = self.model().await?;
-        let row = sqlx::query(&model.by_username_sql())
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| decode(&model, &r)).transpose()
+        let mut conn = self.pool.acquire().await?;
+        by_username(&mut conn, &model, username).await
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
@@ -144,22 +117,26 @@ impl UserRepository for SqliteStore {
 
     async fn set_password(&self, id: i64, encoded: &str) -> Result<()> {
         let model = self.model().await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(&model.set_password_sql())
             .bind(encoded)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn set_last_login(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         let model = self.model().await?;
         if let Some(sql) = model.set_last_login_sql() {
+            let (_writer, mut tx) = self.begin_write().await?;
             sqlx::query(&sql)
                 .bind(time::format(at))
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
         }
         Ok(())
     }

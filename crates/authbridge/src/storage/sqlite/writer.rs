@@ -4,14 +4,19 @@
 //! rotation is a dozen statements: about 0.75 ms, all under SQLite's single write lock. Here the
 //! transaction runs as one synchronous job (one round trip), which is what lets a file database
 //! rotate thousands of tokens per second. Same SQL, same rows as the sqlx code it replaces.
+//!
+//! It is not a second write path: `SqliteStore` hands it a rotation only once the rotation's turn
+//! in the store's one write queue has come, and holds the queue until the job answers.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 use super::time;
+use crate::storage::rotation::{self, Previous, RotationSteps};
 use crate::storage::{OutstandingToken, Result, RotateOutcome, Rotation, StorageError};
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -69,71 +74,68 @@ impl Writer {
     }
 
     pub(crate) async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome> {
-        self.run(move |conn| rotate(conn, &rotation).map_err(db_err))
-            .await
+        self.run(move |conn| rotate(conn, &rotation)).await
     }
 }
 
-fn ensure_outstanding(conn: &Connection, token: &OutstandingToken) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") VALUES (?, ?, ?, ?, ?) ON CONFLICT (\"jti\") DO UPDATE \
-         SET \"jti\" = \"excluded\".\"jti\" RETURNING \"id\"",
-    )?
-    .query_row(
-        params![
-            token.user_id,
-            token.jti,
-            token.token,
-            token.created_at.map(time::format),
-            time::format(token.expires_at)
-        ],
-        |row| row.get(0),
-    )
+/// Rotation's statements on the writer's connection. Each runs synchronously: the futures of
+/// [`RotationSteps`] are ready at their first poll ([`rotation::run_ready`]).
+struct WriterSteps<'a>(&'a mut Connection);
+
+fn rotate(conn: &mut Connection, rotation: &Rotation) -> Result<RotateOutcome> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+    let outcome = rotation::run_ready(rotation::rotate(&mut WriterSteps(conn), rotation));
+    let end = match &outcome {
+        Ok(outcome) if rotation::writes(outcome) => "COMMIT",
+        _ => "ROLLBACK",
+    };
+    match conn.execute_batch(end) {
+        Ok(()) => outcome,
+        Err(e) => {
+            if end == "COMMIT" {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            outcome.and(Err(db_err(e)))
+        }
+    }
 }
 
-fn add_to_family(
-    conn: &Connection,
-    jti: &str,
-    family: &str,
-    expires_at: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO \"authbridge_refresh_family\" (\"jti\", \"family_id\", \"expires_at\") \
-         VALUES (?, ?, ?) ON CONFLICT (\"jti\") DO NOTHING",
-    )?
-    .execute(params![jti, family, time::format(expires_at)])?;
-    Ok(())
-}
+#[async_trait]
+impl RotationSteps for WriterSteps<'_> {
+    async fn family_of(&mut self, jti: &str) -> Result<Option<String>> {
+        self.0
+            .prepare_cached(rotation::FAMILY_OF)
+            .map_err(db_err)?
+            .query_row(params![jti], |row| row.get(0))
+            .optional()
+            .map_err(db_err)
+    }
 
-fn blacklist_id(conn: &Connection, token_id: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         VALUES (?, ?) ON CONFLICT (\"token_id\") DO NOTHING",
-    )?
-    .execute(params![token_id, time::format(at)])?;
-    Ok(())
-}
+    async fn lock_family(&mut self, _family: &str) -> Result<()> {
+        Ok(()) // The transaction holds SQLite's write lock.
+    }
 
-fn rotate(conn: &mut Connection, rotation: &Rotation) -> rusqlite::Result<RotateOutcome> {
-    let (old, new) = (&rotation.old, &rotation.new);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // What is known about the presented token, in one statement.
-    let (previous, blacklisted, family) = tx
-        .prepare_cached(
-            "SELECT \
-               (SELECT json_array(r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
-                  EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o \
-                  ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\")) \
-                  FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = ?1), \
-               EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \
-                  \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = ?1), \
-               (SELECT f.\"family_id\" FROM \"authbridge_refresh_family\" f WHERE f.\"jti\" = ?1)",
-        )?
-        .query_row(params![old.jti], |row| {
-            Ok((row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?, row.get::<_, Option<String>>(2)?))
-        })?;
-    if let Some(previous) = previous {
+    /// One statement: the previous rotation (folded into a JSON array) and the blacklist check.
+    async fn facts(&mut self, jti: &str) -> Result<(Option<Previous>, bool)> {
+        let (previous, blacklisted) = self
+            .0
+            .prepare_cached(
+                "SELECT \
+                   (SELECT json_array(r.\"family_id\", r.\"new_refresh\", r.\"new_access\", r.\"rotated_at\", \
+                      EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \"token_blacklist_outstandingtoken\" o \
+                      ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = r.\"new_jti\")) \
+                      FROM \"authbridge_refresh_rotation\" r WHERE r.\"old_jti\" = ?1), \
+                   EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b INNER JOIN \
+                      \"token_blacklist_outstandingtoken\" o ON (b.\"token_id\" = o.\"id\") WHERE o.\"jti\" = ?1)",
+            )
+            .map_err(db_err)?
+            .query_row(params![jti], |row| {
+                Ok((row.get::<_, Option<String>>(0)?, row.get::<_, bool>(1)?))
+            })
+            .map_err(db_err)?;
+        let Some(previous) = previous else {
+            return Ok((None, blacklisted));
+        };
         let (family, refresh, access, rotated_at, successor_blacklisted): (
             String,
             String,
@@ -141,67 +143,90 @@ fn rotate(conn: &mut Connection, rotation: &Rotation) -> rusqlite::Result<Rotate
             String,
             i64,
         ) = serde_json::from_str(&previous)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let rotated_at = time::parse(&rotated_at)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        if rotation.now.signed_duration_since(rotated_at) <= rotation.grace {
-            // A successor already logged out stays logged out: no replay of it.
-            if successor_blacklisted != 0 {
-                return Ok(RotateOutcome::Blacklisted);
-            }
-            return Ok(RotateOutcome::Replayed { refresh, access });
-        }
-        revoke_family(&tx, &family, rotation)?;
-        tx.commit()?;
-        return Ok(RotateOutcome::ReuseDetected);
+            .map_err(|e| StorageError::Task(format!("sqlite: rotation row: {e}")))?;
+        let previous = Previous {
+            family,
+            refresh,
+            access,
+            rotated_at: time::parse(&rotated_at)?,
+            successor_blacklisted: successor_blacklisted != 0,
+        };
+        Ok((Some(previous), blacklisted))
     }
-    if blacklisted {
-        return Ok(RotateOutcome::Blacklisted);
-    }
-    let family = family.unwrap_or_else(|| old.jti.clone());
-    add_to_family(&tx, &old.jti, &family, old.expires_at)?;
-    if rotation.blacklist_old {
-        let id = ensure_outstanding(&tx, old)?;
-        blacklist_id(&tx, id, rotation.now)?;
-    }
-    ensure_outstanding(&tx, new)?;
-    add_to_family(&tx, &new.jti, &family, new.expires_at)?;
-    tx.prepare_cached(
-        "INSERT INTO \"authbridge_refresh_rotation\" (\"old_jti\", \"family_id\", \"new_jti\", \
-         \"new_refresh\", \"new_access\", \"rotated_at\", \"expires_at\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        old.jti,
-        family,
-        new.jti,
-        new.token,
-        rotation.new_access,
-        time::format(rotation.now),
-        time::format(old.expires_at)
-    ])?;
-    tx.commit()?;
-    Ok(RotateOutcome::Rotated)
-}
 
-/// Reuse of a rotated token: blacklist every token of its family (creating the outstanding rows
-/// of successors Django never saw, from the rotation rows that issued them).
-fn revoke_family(conn: &Connection, family: &str, rotation: &Rotation) -> rusqlite::Result<()> {
-    ensure_outstanding(conn, &rotation.old)?;
-    conn.execute(
-        "INSERT INTO \"token_blacklist_outstandingtoken\" (\"user_id\", \"jti\", \"token\", \
-         \"created_at\", \"expires_at\") SELECT ?, r.\"new_jti\", r.\"new_refresh\", \
-         r.\"rotated_at\", f.\"expires_at\" FROM \"authbridge_refresh_rotation\" r INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = r.\"new_jti\") WHERE r.\"family_id\" = ? \
-         ON CONFLICT (\"jti\") DO NOTHING",
-        params![rotation.old.user_id, family],
-    )?;
-    conn.execute(
-        "INSERT INTO \"token_blacklist_blacklistedtoken\" (\"token_id\", \"blacklisted_at\") \
-         SELECT o.\"id\", ? FROM \"token_blacklist_outstandingtoken\" o INNER JOIN \
-         \"authbridge_refresh_family\" f ON (f.\"jti\" = o.\"jti\") WHERE f.\"family_id\" = ? \
-         AND NOT EXISTS (SELECT 1 FROM \"token_blacklist_blacklistedtoken\" b WHERE b.\"token_id\" = o.\"id\") \
-         ON CONFLICT (\"token_id\") DO NOTHING",
-        params![time::format(rotation.now), family],
-    )?;
-    Ok(())
+    async fn claim(&mut self, rotation: &Rotation, family: &str) -> Result<bool> {
+        let (old, new) = (&rotation.old, &rotation.new);
+        Ok(self
+            .0
+            .prepare_cached(rotation::CLAIM)
+            .map_err(db_err)?
+            .execute(params![
+                old.jti,
+                family,
+                new.jti,
+                new.token,
+                rotation.new_access,
+                time::format(rotation.now),
+                time::format(old.expires_at)
+            ])
+            .map_err(db_err)?
+            == 1)
+    }
+
+    async fn add_to_family(
+        &mut self,
+        jti: &str,
+        family: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(rotation::ADD_TO_FAMILY)
+            .map_err(db_err)?
+            .execute(params![jti, family, time::format(expires_at)])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn ensure_outstanding(&mut self, token: &OutstandingToken) -> Result<i64> {
+        self.0
+            .prepare_cached(super::tokens::ENSURE_OUTSTANDING)
+            .map_err(db_err)?
+            .query_row(
+                params![
+                    token.user_id,
+                    token.jti,
+                    token.token,
+                    token.created_at.map(time::format),
+                    time::format(token.expires_at)
+                ],
+                |row| row.get(0),
+            )
+            .map_err(db_err)
+    }
+
+    async fn blacklist_id(&mut self, token_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.0
+            .prepare_cached(rotation::BLACKLIST_ID)
+            .map_err(db_err)?
+            .execute(params![token_id, time::format(at)])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_family(&mut self, family: &str, rotation: &Rotation) -> Result<()> {
+        self.ensure_outstanding(&rotation.old).await?;
+        self.0
+            .execute(
+                rotation::OUTSTAND_SUCCESSORS,
+                params![rotation.old.user_id, family],
+            )
+            .map_err(db_err)?;
+        self.0
+            .execute(
+                rotation::BLACKLIST_FAMILY,
+                params![time::format(rotation.now), family],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
 }

@@ -1,0 +1,30 @@
+//! Login attempt counters: the statements both dialects run (`$N` placeholders; sqlx runs them
+//! on SQLite and PostgreSQL alike). Times are Unix milliseconds on both.
+
+use super::{Result, StorageError};
+use chrono::{DateTime, Utc};
+
+/// Counts one attempt and returns the new count and reset time, in one statement (the row's old
+/// values on the right-hand side of `SET`): `$1` key, `$2` new reset time, `$3` now, `$4` limit.
+pub(crate) const COUNT: &str =
+    "INSERT INTO \"authbridge_login_attempt\" (\"key\", \"attempts\", \"reset_at\") \
+     VALUES ($1, 1, $2) ON CONFLICT (\"key\") DO UPDATE SET \
+     \"attempts\" = CASE WHEN \"authbridge_login_attempt\".\"reset_at\" <= $3 THEN 1 \
+         ELSE \"authbridge_login_attempt\".\"attempts\" + 1 END, \
+     \"reset_at\" = CASE WHEN \"authbridge_login_attempt\".\"reset_at\" <= $3 \
+         OR \"authbridge_login_attempt\".\"attempts\" + 1 = $4 THEN $2 \
+         ELSE \"authbridge_login_attempt\".\"reset_at\" END \
+     RETURNING \"attempts\", \"reset_at\"";
+
+pub(crate) const UNCOUNT: &str =
+    "UPDATE \"authbridge_login_attempt\" SET \"attempts\" = \"attempts\" - 1 \
+     WHERE \"key\" = $1 AND \"attempts\" > 0";
+
+pub(crate) const CLEAR: &str = "DELETE FROM \"authbridge_login_attempt\" WHERE \"key\" = $1";
+
+pub(crate) const PURGE: &str = "DELETE FROM \"authbridge_login_attempt\" WHERE \"reset_at\" <= $1";
+
+pub(crate) fn from_millis(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StorageError::Schema(format!("reset_at out of range: {ms}")))
+}

@@ -1,0 +1,189 @@
+//! Every write runs on a task of its own, so that a request cancelled mid-call (a client that
+//! disconnects, a timeout) cannot abandon a transaction half-way: sqlx hands a connection whose
+//! `BEGIN` ran but whose `Transaction` was never built back to the pool with the transaction open,
+//! which leaves SQLite locked. Reads pass straight through.
+//!
+//! One generic way does it for every method: the arguments are kept (owned copies moved into the
+//! task, [`Keep`]) and lent back to the store's method inside it ([`Lend`]). A new repository
+//! method is one line in the lists below.
+
+use super::{
+    AccountRepository, AttemptCount, AttemptRule, BlacklistOutcome, DynStore, ExternalAccount,
+    FamilyState, Inspection, LoginAttemptRepository, MigrationReport, NewUser, OutstandingToken,
+    PasswordCheck, Result, RotateOutcome, Rotation, StorageError, Store, SyncOutcome,
+    TokenRepository, User, UserRepository,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub(super) struct Detached(pub(super) DynStore);
+
+/// Runs `job` on a task of its own and waits for it; dropping the caller does not cancel it.
+pub(super) async fn detached<T: Send + 'static>(
+    job: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(job)
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+}
+
+/// An argument turned into a value the detached task owns.
+trait Keep {
+    type Kept: Send + Sync + 'static;
+    fn keep(self) -> Self::Kept;
+}
+
+impl Keep for &str {
+    type Kept = String;
+    fn keep(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Keep for Option<&str> {
+    type Kept = Option<String>;
+    fn keep(self) -> Option<String> {
+        self.map(str::to_string)
+    }
+}
+
+macro_rules! keep_cloned {
+    ($($t:ty),*) => {$(
+        impl Keep for &$t {
+            type Kept = $t;
+            fn keep(self) -> $t {
+                self.clone()
+            }
+        }
+    )*};
+}
+keep_cloned!(NewUser, OutstandingToken, Rotation, ExternalAccount);
+
+macro_rules! keep_copied {
+    ($($t:ty),*) => {$(
+        impl Keep for $t {
+            type Kept = $t;
+            fn keep(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+keep_copied!(i64, DateTime<Utc>, AttemptRule);
+
+/// A kept value lent back as the argument type `P` the store's method takes.
+trait Lend<'a, P> {
+    fn lend(&'a self) -> P;
+}
+
+impl<'a> Lend<'a, &'a str> for String {
+    fn lend(&'a self) -> &'a str {
+        self
+    }
+}
+
+impl<'a> Lend<'a, Option<&'a str>> for Option<String> {
+    fn lend(&'a self) -> Option<&'a str> {
+        self.as_deref()
+    }
+}
+
+impl<'a, T> Lend<'a, &'a T> for T {
+    fn lend(&'a self) -> &'a T {
+        self
+    }
+}
+
+impl<T: Copy> Lend<'_, T> for T {
+    fn lend(&self) -> T {
+        *self
+    }
+}
+
+/// `impl $trait for Detached`: `read` methods call the store directly, `write` methods run
+/// detached.
+macro_rules! forward {
+    ($trait:ident {
+        read { $(fn $r:ident($($ra:ident: $rt:ty),*) -> $rr:ty;)* }
+        write { $(fn $w:ident($($wa:ident: $wt:ty),*) -> $wr:ty;)* }
+    }) => {
+        #[async_trait]
+        impl $trait for Detached {
+            $(async fn $r(&self, $($ra: $rt),*) -> Result<$rr> {
+                self.0.$r($($ra),*).await
+            })*
+            $(async fn $w(&self, $($wa: $wt),*) -> Result<$wr> {
+                let store = self.0.clone();
+                $(let $wa = Keep::keep($wa);)*
+                detached(async move { store.$w($(Lend::lend(&$wa)),*).await }).await
+            })*
+        }
+    };
+}
+
+forward!(UserRepository {
+    read {
+        fn user_by_username(username: &str) -> Option<User>;
+        fn user_by_id(id: i64) -> Option<User>;
+        fn users_by_email(email: &str) -> Vec<User>;
+    }
+    write {
+        fn create_user(user: &NewUser, now: DateTime<Utc>) -> User;
+        fn set_password(id: i64, encoded: &str) -> ();
+        fn set_last_login(id: i64, at: DateTime<Utc>) -> ();
+    }
+});
+
+forward!(TokenRepository {
+    read {
+        fn is_blacklisted(jti: &str) -> bool;
+        fn family_state(jti: &str, now: DateTime<Utc>) -> FamilyState;
+    }
+    write {
+        fn outstand(token: &OutstandingToken, family: Option<&str>) -> ();
+        fn blacklist(token: &OutstandingToken, at: DateTime<Utc>) -> BlacklistOutcome;
+        fn rotate(rotation: &Rotation) -> RotateOutcome;
+        fn flush_expired(now: DateTime<Utc>) -> u64;
+        fn revoke_family(token: &OutstandingToken, now: DateTime<Utc>) -> u64;
+        fn revoke_user(user_id: i64, now: DateTime<Utc>) -> u64;
+        fn check_password(user_id: i64, fingerprint: &str, now: DateTime<Utc>) -> PasswordCheck;
+        fn upgrade_password(id: i64, old: &str, new: &str) -> ();
+    }
+});
+
+forward!(AccountRepository {
+    read {
+        fn linked_user(provider: &str, provider_account_id: &str) -> Option<User>;
+    }
+    write {
+        fn sync_account(account: &ExternalAccount, new_user: &NewUser, now: DateTime<Utc>)
+            -> SyncOutcome;
+    }
+});
+
+forward!(LoginAttemptRepository {
+    read {}
+    write {
+        fn count_attempt(key: &str, rule: AttemptRule, now: DateTime<Utc>) -> AttemptCount;
+        fn uncount_attempt(key: &str) -> ();
+        fn clear_attempts(key: &str) -> ();
+        fn purge_attempts(now: DateTime<Utc>) -> u64;
+    }
+});
+
+#[async_trait]
+impl Store for Detached {
+    async fn migrate(&self) -> Result<MigrationReport> {
+        let store = self.0.clone();
+        detached(async move { store.migrate().await }).await
+    }
+    async fn ping(&self) -> Result<()> {
+        self.0.ping().await
+    }
+    async fn inspect(&self) -> Result<Inspection> {
+        self.0.inspect().await
+    }
+    fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+}
