@@ -23,6 +23,7 @@ pub enum Event {
     Sync,
     SyncRefused,
     PasswordChanged,
+    DisallowedHost,
 }
 
 impl Event {
@@ -44,6 +45,7 @@ impl Event {
             Self::Sync => "sync",
             Self::SyncRefused => "sync_refused",
             Self::PasswordChanged => "password_changed",
+            Self::DisallowedHost => "disallowed_host",
         }
     }
 }

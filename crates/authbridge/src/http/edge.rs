@@ -238,14 +238,21 @@ pub async fn host_check(State(state): State<AppState>, req: Request, next: Next)
     match host {
         Some(h) if state.settings.edge.host_allowed(h) => next.run(req).await,
         other => {
-            tracing::warn!(
-                target: "authbridge::audit",
-                event = "disallowed_host",
-                host = ?other.unwrap_or(""),
-                "security event"
+            // The host is the client's text: bounded here, and escaped by the log formatter.
+            let host: String = other.unwrap_or("").chars().take(100).collect();
+            let client = req
+                .extensions()
+                .get::<ClientIp>()
+                .filter(|c| **c != ClientIp::UNKNOWN)
+                .map(|c| c.0);
+            crate::audit::record(
+                crate::audit::Event::DisallowedHost,
+                crate::audit::Subject {
+                    client,
+                    reason: Some(&host),
+                    ..Default::default()
+                },
             );
-            metrics::counter!("authbridge_security_events_total", "event" => "disallowed_host")
-                .increment(1);
             bad_request()
         }
     }
