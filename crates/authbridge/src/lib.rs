@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod limits;
+pub mod oidc;
 pub mod passwords;
 pub mod server;
 pub mod storage;
