@@ -11,6 +11,7 @@ pub mod cors;
 mod database;
 pub mod edge;
 mod login;
+mod oidc;
 mod parse;
 pub mod schema;
 pub mod secrets;
@@ -24,6 +25,7 @@ pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use edge::EdgeSettings;
 pub use login::{LoginSettings, ThrottleBackend};
+pub use oidc::{BrandingSettings, ClientConfig as OidcClientConfig, OidcSettings};
 pub use schema::RawValue;
 pub use simple_jwt::{Algorithm, SimpleJwt};
 
@@ -123,6 +125,10 @@ section! {
     tables {
         /// simplejwt's settings.
         "simple_jwt" simple_jwt: SimpleJwt,
+        /// The OpenID Connect provider and its declared clients.
+        "oidc" oidc: OidcSettings,
+        /// What the provider's pages show.
+        "branding" branding: BrandingSettings,
     }
     derived {
         /// Auth.js secrets in the order they are tried: AUTH_SECRET, AUTH_SECRET_1.._3,
@@ -168,7 +174,8 @@ impl AuthJsSecrets {
 
 impl Rules for Settings {
     fn check(&self) -> Result<(), ConfigError> {
-        cors::validate_trusted_origins(&self.trusted_origins)
+        cors::validate_trusted_origins(&self.trusted_origins)?;
+        oidc::check_issuer(&self.oidc, self.edge.public_origin.as_deref())
     }
 }
 
