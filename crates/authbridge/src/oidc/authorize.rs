@@ -302,7 +302,8 @@ pub fn next_step(
         let too_old = request
             .max_age
             .is_some_and(|max| now - s.auth_time > Duration::seconds(max));
-        !too_old && !(request.prompt.login && s.auth_time < requested_at)
+        let before_this_request = request.prompt.login && s.auth_time < requested_at;
+        !too_old && !before_this_request
     };
     let Some(session) = session.filter(fresh) else {
         return if request.prompt.none {

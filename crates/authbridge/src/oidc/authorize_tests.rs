@@ -146,7 +146,8 @@ fn errors_before_the_redirect_uri_is_trusted_are_pages() {
 #[test]
 fn errors_after_it_go_back_to_the_client_with_state() {
     let public = client(true);
-    let cases: Vec<(Vec<(&str, Option<&str>)>, ErrorCode)> = vec![
+    type Change<'a> = (&'a str, Option<&'a str>);
+    let cases: Vec<(Vec<Change>, ErrorCode)> = vec![
         (
             vec![("response_type", Some("token"))],
             ErrorCode::UnsupportedResponseType,

@@ -92,6 +92,33 @@ fn scope_claims(claims: &mut Map<String, Value>, user: &User, scope: &Scope, ema
     }
 }
 
+/// Whether verified ID-token claims are ours, for `client_id`, and current at `now` (with
+/// `leeway` seconds for clocks that disagree): what a relying party checks, for tests and
+/// introspection.
+pub fn check_id_token(
+    claims: &Map<String, Value>,
+    issuer: &str,
+    client_id: &str,
+    now: DateTime<Utc>,
+    leeway: i64,
+) -> bool {
+    let now = now.timestamp();
+    let number = |name: &str| claims.get(name).and_then(Value::as_i64);
+    let audience = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == client_id,
+        Some(Value::Array(list)) => {
+            list.iter().any(|a| a.as_str() == Some(client_id))
+                && claims.get("azp").and_then(Value::as_str) == Some(client_id)
+        }
+        _ => false,
+    };
+    claims.get("iss").and_then(Value::as_str) == Some(issuer)
+        && claims.get("sub").is_some_and(Value::is_string)
+        && audience
+        && number("exp").is_some_and(|exp| exp > now - leeway)
+        && number("iat").is_some_and(|iat| iat <= now + leeway)
+}
+
 /// An `id_token_hint` at end_session, signature already checked: ours, and for whom. Expiry is
 /// not checked (OpenID Connect RP-Initiated Logout §2: an expired hint is still a valid hint).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +213,78 @@ mod tests {
         assert_eq!(claims["email"], "ada@example.test");
         assert_eq!(claims["email_verified"], true);
         assert!(claims.get("name").is_none());
+    }
+
+    #[test]
+    fn signed_id_tokens_check_out_until_they_expire() {
+        let (u, s) = (user(), Scope::parse("openid email"));
+        let key =
+            crate::oidc::keys::SigningKey::generate(crate::oidc::keys::SigningAlg::RS256).unwrap();
+        let token = key
+            .sign(&id_token_claims(input(&u, &s, Some("n"))))
+            .unwrap();
+        let claims = key.verify(&token).unwrap();
+        let at = |secs: i64| Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap();
+        assert!(check_id_token(
+            &claims,
+            "https://auth.test",
+            "client-1",
+            at(0),
+            0
+        ));
+        assert!(check_id_token(
+            &claims,
+            "https://auth.test",
+            "client-1",
+            at(3599),
+            0
+        ));
+        assert!(!check_id_token(
+            &claims,
+            "https://auth.test",
+            "client-1",
+            at(3600),
+            0
+        ));
+        assert!(check_id_token(
+            &claims,
+            "https://auth.test",
+            "client-1",
+            at(3600),
+            5
+        ));
+        assert!(
+            !check_id_token(&claims, "https://auth.test", "client-1", at(-10), 0),
+            "iat ahead"
+        );
+        assert!(!check_id_token(
+            &claims,
+            "https://auth.test",
+            "client-2",
+            at(0),
+            0
+        ));
+        assert!(!check_id_token(
+            &claims,
+            "https://auth.test/",
+            "client-1",
+            at(0),
+            0
+        ));
+        let mut multi = claims.clone();
+        multi.insert("aud".into(), serde_json::json!(["client-1", "api"]));
+        assert!(
+            !check_id_token(&multi, "https://auth.test", "client-1", at(0), 0),
+            "no azp"
+        );
+        multi.insert("azp".into(), "client-1".into());
+        assert!(check_id_token(
+            &multi,
+            "https://auth.test",
+            "client-1",
+            at(0),
+            0
+        ));
     }
 
     #[test]

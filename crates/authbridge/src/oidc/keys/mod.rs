@@ -172,7 +172,7 @@ impl SigningKey {
     }
 
     /// The claims of a token this key signed, signature and algorithm checked. Time-based claims
-    /// are not checked here (no clock in the domain): see `claims::check_id_token`.
+    /// are not checked here: see `claims::check_id_token`, which takes `now`.
     pub fn verify(&self, token: &str) -> Option<Map<String, Value>> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != self.alg.jwt() || header.kid.as_deref() != Some(&self.kid) {

@@ -103,6 +103,17 @@ impl KeySet {
         self.published(now).find(|k| k.kid() == kid)
     }
 
+    /// The claims of a token signed by one of the published keys (chosen by the header's `kid`),
+    /// signature checked; time and audience are the caller's (`claims::check_id_token`).
+    pub fn verify(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Option<serde_json::Map<String, Value>> {
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        self.by_kid(&kid, now)?.verify(token)
+    }
+
     /// Algorithms of `wanted` without an active key: generate one for each (first start, or a
     /// newly configured algorithm).
     pub fn missing(&self, wanted: &[SigningAlg], now: DateTime<Utc>) -> Vec<SigningAlg> {
@@ -185,6 +196,16 @@ mod tests {
         let retiring = set.keys[0].key.kid().to_string();
         assert!(set.by_kid(&retiring, at(99)).is_some());
         assert!(set.by_kid(&retiring, at(100)).is_none());
+
+        let claims = serde_json::json!({"sub": "1"}).as_object().unwrap().clone();
+        let token = set.keys[0].key.sign(&claims).unwrap();
+        assert_eq!(set.verify(&token, at(99)), Some(claims));
+        assert_eq!(
+            set.verify(&token, at(100)),
+            None,
+            "retired keys verify nothing"
+        );
+        assert_eq!(set.verify("x.y.z", at(0)), None);
 
         let jwks = set.jwks(at(60));
         let kids: Vec<&str> = jwks["keys"]
