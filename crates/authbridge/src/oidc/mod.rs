@@ -5,14 +5,16 @@
 //!
 //! Endpoints, relative to the issuer (the paths are [`paths`]; the HTTP layer mounts them):
 //! `/.well-known/openid-configuration`, `/oauth2/authorize`, `/oauth2/token`, `/oauth2/userinfo`,
-//! `/oauth2/jwks`, `/oauth2/revoke`, `/oauth2/introspect`, `/oauth2/logout`.
+//! `/oauth2/jwks`, `/oauth2/revoke`, `/oauth2/introspect`, `/oauth2/logout` (end_session).
 
 pub mod authorize;
 pub mod claims;
 pub mod client;
+pub mod client_auth;
 pub mod code;
 pub mod discovery;
 pub mod keys;
+pub mod logout;
 pub mod pkce;
 pub mod scope;
 
