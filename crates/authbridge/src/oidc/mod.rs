@@ -1,6 +1,8 @@
-//! OpenID Connect provider, the pure rules (issue 9): signing keys and their rotation, clients and
-//! redirect URIs, PKCE, the authorization request, authorization codes, ID-token and userinfo
-//! claims, and the discovery document. No HTTP, no SQL, no clock reads: `now` and the RNG are
+//! OpenID Connect provider, the pure rules (issue 9): signing keys and their rotation (`keys`),
+//! clients and redirect URIs (`client`), client authentication (`client_auth`), PKCE, the
+//! authorization request (`authorize`), authorization codes (`code`), grant types and
+//! introspection (`grant`), ID-token and userinfo claims (`claims`), RP-initiated logout
+//! (`logout`), scopes and the discovery document. No HTTP, no SQL, no clock reads: `now` and the RNG are
 //! arguments (the one exception, key generation, is explained in `keys`).
 //!
 //! Endpoints, relative to the issuer (the paths are [`paths`]; the HTTP layer mounts them):
@@ -13,6 +15,7 @@ pub mod client;
 pub mod client_auth;
 pub mod code;
 pub mod discovery;
+pub mod grant;
 pub mod keys;
 pub mod logout;
 pub mod pkce;
