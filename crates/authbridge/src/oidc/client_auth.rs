@@ -1,7 +1,8 @@
 //! Which client a token, revocation or introspection request claims to be (RFC 6749 §2.3.1):
 //! `client_secret_basic` (an `Authorization: Basic` header whose id and secret are each
-//! form-urlencoded before base64, a step clients such as oauth4webapi do take), `client_secret_post`
-//! (`client_id` and `client_secret` in the body), or `none` (a public client: `client_id` alone).
+//! form-urlencoded before base64, a step clients such as oauth4webapi do take),
+//! `client_secret_post` (`client_id` and `client_secret` in the body), or `none` (a public client:
+//! `client_id` alone).
 //! Using two methods at once is refused (RFC 6749 §2.3). Checking the secret is
 //! `Client::check_secret`.
 

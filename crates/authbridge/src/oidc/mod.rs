@@ -2,8 +2,8 @@
 //! clients and redirect URIs (`client`), client authentication (`client_auth`), PKCE, the
 //! authorization request (`authorize`), authorization codes (`code`), grant types and
 //! introspection (`grant`), ID-token and userinfo claims (`claims`), RP-initiated logout
-//! (`logout`), scopes and the discovery document. No HTTP, no SQL, no clock reads: `now` and the RNG are
-//! arguments (the one exception, key generation, is explained in `keys`).
+//! (`logout`), scopes and the discovery document. No HTTP, no SQL, no clock reads: `now` and the
+//! RNG are arguments (the one exception, key generation, is explained in `keys`).
 //!
 //! Endpoints, relative to the issuer (the paths are [`paths`]; the HTTP layer mounts them):
 //! `/.well-known/openid-configuration`, `/oauth2/authorize`, `/oauth2/token`, `/oauth2/userinfo`,
