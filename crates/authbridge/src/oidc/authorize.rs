@@ -298,12 +298,15 @@ pub fn next_step(
             state: request.state.clone(),
         })
     };
+    // A password entered since this request arrived satisfies both `prompt=login` and any
+    // `max_age`: otherwise `max_age=0` (or one shorter than the login took) would send the user
+    // back to the login page forever.
     let fresh = |s: &Session| {
+        let during_this_request = s.auth_time >= requested_at;
         let too_old = request
             .max_age
             .is_some_and(|max| now - s.auth_time > Duration::seconds(max));
-        let before_this_request = request.prompt.login && s.auth_time < requested_at;
-        !too_old && !before_this_request
+        during_this_request || (!too_old && !request.prompt.login)
     };
     let Some(session) = session.filter(fresh) else {
         return if request.prompt.none {

@@ -307,6 +307,21 @@ fn next_step_follows_session_prompt_max_age_and_consent() {
         Next::Issue(session)
     );
 
+    // A login during this request satisfies max_age, even max_age=0 a few seconds later.
+    let zero = req(&[("max_age", Some("0"))]);
+    assert_eq!(
+        next_step(&zero, Some(session), at(90), true, false, now),
+        Next::Login
+    );
+    assert_eq!(
+        next_step(&zero, Some(after), at(90), true, false, now),
+        Next::Issue(after)
+    );
+    assert_eq!(
+        next_step(&max_age, Some(after), at(90), true, false, at(1000)),
+        Next::Issue(after)
+    );
+
     // prompt=none never shows a page.
     let none = req(&[("prompt", Some("none"))]);
     let code = |n: Next| match n {
