@@ -1,11 +1,11 @@
 //! The `[oidc]` section (the OpenID Connect provider, with its clients as `[[oidc.clients]]`) and
 //! the `[branding]` section (what the login, consent and logout pages show).
 //!
-//! `[oidc]` keys are authbridge's own, upper case like every other key (`OIDC_<KEY>` in the
+//! `[oidc]` keys are authbridge's own, upper case like every other key (`AUTHBRIDGE_OIDC_<KEY>` in the
 //! environment). A client's keys are lower case: they are the OAuth client metadata names of RFC
 //! 7591 (`client_id`, `redirect_uris`, `post_logout_redirect_uris`, …), so a client declared here
 //! reads like a registration anywhere else. In the environment all clients are one JSON array,
-//! `OIDC_clients`.
+//! `AUTHBRIDGE_OIDC_clients`.
 
 use secrecy::{ExposeSecret, SecretString};
 

@@ -73,7 +73,7 @@ LOGO_URL = "/static/logo.svg"
 PRIMARY_COLOR = "#A0B1C2"
 "##
         ),
-        &[("OIDC_CODE_LIFETIME", "120")],
+        &[("AUTHBRIDGE_OIDC_CODE_LIFETIME", "120")],
     )
     .unwrap();
     let o = &s.oidc;
@@ -121,11 +121,11 @@ fn clients_from_the_environment_and_an_explicit_issuer() {
     let s = load(
         "",
         &[
-            ("OIDC_ENABLED", "true"),
-            ("OIDC_ISSUER", "https://example.test/auth"),
+            ("AUTHBRIDGE_OIDC_ENABLED", "true"),
+            ("AUTHBRIDGE_OIDC_ISSUER", "https://example.test/auth"),
             ("AUTHBRIDGE_PUBLIC_URL", "https://other.test"),
-            ("OIDC_clients", &clients),
-            ("BRANDING_PRIMARY_COLOR", "#fff"),
+            ("AUTHBRIDGE_OIDC_clients", &clients),
+            ("AUTHBRIDGE_BRANDING_PRIMARY_COLOR", "#fff"),
         ],
     )
     .unwrap();
@@ -147,13 +147,13 @@ fn refusals_name_the_key() {
     let secret = format!("client_secret = \"{SECRET}\"\n");
     for (file, env, want) in [
         ("[oidc]\nENABLED = true\n".to_string(), vec![], "OIDC.ISSUER"),
-        (String::new(), vec![("OIDC_ISSUER", "http://auth.test")], "https"),
-        (String::new(), vec![("OIDC_ISSUER", "https://auth.test/?x")], "query"),
-        (String::new(), vec![("OIDC_CODE_LIFETIME", "601")], "OIDC.CODE_LIFETIME"),
-        (String::new(), vec![("OIDC_ID_TOKEN_SIGNING_ALG", "HS256")], "HS256"),
-        (String::new(), vec![("OIDC_SIGNING_ALGORITHMS", "EdDSA")], "ID_TOKEN_SIGNING_ALG"),
-        (String::new(), vec![("OIDC_KEY_OVERLAP", "60")], "KEY_OVERLAP"),
-        (String::new(), vec![("OIDC_ENABLD", "1")], "did you mean ENABLED"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_ISSUER", "http://auth.test")], "https"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_ISSUER", "https://auth.test/?x")], "query"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_CODE_LIFETIME", "601")], "OIDC.CODE_LIFETIME"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_ID_TOKEN_SIGNING_ALG", "HS256")], "HS256"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_SIGNING_ALGORITHMS", "EdDSA")], "ID_TOKEN_SIGNING_ALG"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_KEY_OVERLAP", "60")], "KEY_OVERLAP"),
+        (String::new(), vec![("AUTHBRIDGE_OIDC_ENABLD", "1")], "did you mean ENABLED"),
         (client(""), vec![], "client_secret"),
         (client(&format!("{secret}public = true\n")), vec![], "public client"),
         (client("client_secret = \"short\"\n"), vec![], "characters"),
@@ -182,11 +182,11 @@ fn refusals_name_the_key() {
             vec![],
             "SIGNING_ALGORITHMS",
         ),
-        (String::new(), vec![("BRANDING_PRIMARY_COLOR", "red;}")], "PRIMARY_COLOR"),
-        (String::new(), vec![("BRANDING_LOGO_URL", "//evil.test/x.png")], "LOGO_URL"),
-        (String::new(), vec![("BRANDING_LOGO_URL", "http://a.test/x.png")], "LOGO_URL"),
-        (String::new(), vec![("BRANDING_LOGO_URL", "/x\" onload=\"y")], "LOGO_URL"),
-        (String::new(), vec![("BRANDING_PRODUCT_NAME", " ")], "PRODUCT_NAME"),
+        (String::new(), vec![("AUTHBRIDGE_BRANDING_PRIMARY_COLOR", "red;}")], "PRIMARY_COLOR"),
+        (String::new(), vec![("AUTHBRIDGE_BRANDING_LOGO_URL", "//evil.test/x.png")], "LOGO_URL"),
+        (String::new(), vec![("AUTHBRIDGE_BRANDING_LOGO_URL", "http://a.test/x.png")], "LOGO_URL"),
+        (String::new(), vec![("AUTHBRIDGE_BRANDING_LOGO_URL", "/x\" onload=\"y")], "LOGO_URL"),
+        (String::new(), vec![("AUTHBRIDGE_BRANDING_PRODUCT_NAME", " ")], "PRODUCT_NAME"),
     ] {
         let err = match load(&file, &env) {
             Err(e) => e.to_string(),
@@ -195,8 +195,12 @@ fn refusals_name_the_key() {
         assert!(err.contains(want), "{file} {env:?}: {err}");
     }
     // https logos and an issuer on loopback http are fine.
-    assert!(load("", &[("BRANDING_LOGO_URL", "https://cdn.test/logo.svg")]).is_ok());
-    assert!(load("", &[("OIDC_ISSUER", "http://127.0.0.1:8080")]).is_ok());
+    assert!(load(
+        "",
+        &[("AUTHBRIDGE_BRANDING_LOGO_URL", "https://cdn.test/logo.svg")]
+    )
+    .is_ok());
+    assert!(load("", &[("AUTHBRIDGE_OIDC_ISSUER", "http://127.0.0.1:8080")]).is_ok());
 }
 
 #[test]
@@ -223,4 +227,27 @@ fn every_key_has_a_doc_line_and_client_keys_are_documented() {
             "{key} is not documented"
         );
     }
+}
+
+#[test]
+fn a_relying_partys_oidc_variables_are_not_ours() {
+    // mozilla-django-oidc's settings in a shared environment: neither read nor refused.
+    let s = load(
+        "",
+        &[
+            ("OIDC_RP_CLIENT_ID", "django"),
+            (
+                "OIDC_OP_TOKEN_ENDPOINT",
+                "http://127.0.0.1:8080/oauth2/token",
+            ),
+            ("OIDC_ENABLED", "yes-but-not-ours"),
+            ("BRANDING_PRODUCT_NAME", "not ours either"),
+        ],
+    )
+    .unwrap();
+    assert!(!s.oidc.enabled);
+    assert_ne!(s.branding.product_name, "not ours either");
+    // Ours, with a typo, is still refused with the nearest name.
+    let err = load("", &[("AUTHBRIDGE_OIDC_ENABLD", "1")]).unwrap_err();
+    assert!(err.to_string().contains("ENABLED"), "{err}");
 }

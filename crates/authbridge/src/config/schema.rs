@@ -325,15 +325,31 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-/// One environment variable: a top-level key by its exact name, a table's key as
-/// `<TABLE>_<KEY>` (`SIMPLE_JWT_ACCESS_TOKEN_LIFETIME`); anything else belongs to other programs.
+/// Tables named after an ecosystem setting (Django's `SIMPLE_JWT` dict) keep that name in the
+/// environment; authbridge's own tables are `AUTHBRIDGE_<TABLE>_<KEY>`, so that a variable of
+/// another program sharing the environment (mozilla-django-oidc's `OIDC_RP_CLIENT_ID`) is never
+/// read, or refused, as one of ours.
+const ECOSYSTEM_TABLES: &[&str] = &["simple_jwt"];
+
+/// The environment prefix of a table's keys, `_` included.
+pub fn env_prefix(table: &str) -> String {
+    if ECOSYSTEM_TABLES.contains(&table) {
+        format!("{}_", table.to_ascii_uppercase())
+    } else {
+        format!("AUTHBRIDGE_{}_", table.to_ascii_uppercase())
+    }
+}
+
+/// One environment variable: a top-level key by its exact name, a table's key as its
+/// [`env_prefix`] and the key (`SIMPLE_JWT_ACCESS_TOKEN_LIFETIME`, `AUTHBRIDGE_OIDC_ENABLED`);
+/// anything else belongs to other programs.
 pub fn apply_env_var<S: Section>(
     root: &mut S,
     key: &str,
     value: String,
 ) -> Result<(), ConfigError> {
     for (table, section) in root.tables() {
-        if let Some(k) = key.strip_prefix(&format!("{}_", table.to_ascii_uppercase())) {
+        if let Some(k) = key.strip_prefix(&env_prefix(table)) {
             return set_or_refuse(section, k, &qualified(table, k), key, &RawValue::Env(value));
         }
     }
@@ -494,7 +510,7 @@ client_id = "d"
         let root = load(
             "",
             &[(
-                "EXAMPLE_clients",
+                "AUTHBRIDGE_EXAMPLE_clients",
                 r#"[{"client_id": "e", "redirect_uris": ["x"]}]"#,
             )],
         )
@@ -525,12 +541,12 @@ client_id = "d"
 
     #[test]
     fn unknown_keys_get_the_nearest_name() {
-        let err = load("", &[("EXAMPLE_ENABLD", "1")])
+        let err = load("", &[("AUTHBRIDGE_EXAMPLE_ENABLD", "1")])
             .unwrap_err()
             .to_string();
         assert_eq!(
             err,
-            "unknown configuration key EXAMPLE_ENABLD; did you mean ENABLED?"
+            "unknown configuration key AUTHBRIDGE_EXAMPLE_ENABLD; did you mean ENABLED?"
         );
         let err = load("TPO = 1\n", &[]).unwrap_err().to_string();
         assert_eq!(err, "unknown configuration key TPO; did you mean TOP?");
