@@ -11,6 +11,12 @@ import GitHub from "next-auth/providers/github";
 import { createAuthbridgeConfig } from "./authbridge-config.mjs";
 
 declare module "next-auth" {
+  interface User {
+    /** Django's username, from GET /api/me/ at sign-in. */
+    username?: string;
+    /** Django's is_staff, when authbridge's /api/me/ reports it. */
+    is_staff?: boolean;
+  }
   interface Session {
     /** simplejwt access token for calling the Django API: `Authorization: Bearer ${session.accessToken}` */
     accessToken?: string;
@@ -25,6 +31,8 @@ declare module "next-auth/jwt" {
     refreshToken?: string;
     accessTokenExpires?: number;
     error?: string;
+    username?: string;
+    is_staff?: boolean;
   }
 }
 

@@ -252,6 +252,27 @@ export function createAuthbridgeConfig(options = {}) {
 
   const isOAuth = (account) => account?.type === "oauth" || account?.type === "oidc";
 
+  // ---- who signed in ---------------------------------------------------------
+  // Filled once at sign-in from GET /api/me/ with the fresh access token, so a page can show
+  // who is signed in without a call of its own. A failure here never blocks the sign-in: the
+  // session then carries only the id.
+  async function whoAmI(access) {
+    try {
+      const res = await doFetch(`${baseUrl()}/api/me/`, {
+        headers: { Authorization: `Bearer ${access}`, Accept: "application/json" },
+      });
+      if (!res.ok) return {};
+      const me = await res.json();
+      const who = {};
+      if (typeof me?.username === "string") who.username = me.username;
+      if (typeof me?.email === "string" && me.email !== "") who.email = me.email;
+      if (typeof me?.is_staff === "boolean") who.is_staff = me.is_staff;
+      return who;
+    } catch {
+      return {};
+    }
+  }
+
   // ---- sign-out --------------------------------------------------------------
   async function logout(token) {
     if (typeof token?.refreshToken !== "string") return;
@@ -309,6 +330,7 @@ export function createAuthbridgeConfig(options = {}) {
           }
           return {
             ...token,
+            ...(await whoAmI(user.token)),
             sub: String(user.id),
             accessToken: user.token,
             refreshToken: user.refresh,
@@ -323,6 +345,9 @@ export function createAuthbridgeConfig(options = {}) {
       async session({ session, token }) {
         session.accessToken = token.accessToken;
         if (token.sub) session.user = { ...session.user, id: token.sub };
+        for (const k of ["username", "email", "is_staff"]) {
+          if (token[k] !== undefined) session.user = { ...session.user, [k]: token[k] };
+        }
         if (token.error) session.error = token.error;
         return session;
       },

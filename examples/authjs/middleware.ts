@@ -1,4 +1,5 @@
-// Next.js middleware: run Auth.js on every page request so that an access-token
+// Next.js 14/15 only (Next.js 16 renamed this file to proxy.ts and warns on every start: use
+// proxy.ts there, never both). Next.js middleware: run Auth.js on every page request so that an access-token
 // refresh done by the jwt callback is written back to the browser.
 //
 // React Server Components cannot set cookies: when `auth()` refreshes inside a

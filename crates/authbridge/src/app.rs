@@ -16,6 +16,9 @@ use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
 
+mod summary;
+pub use summary::SecretSource;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
@@ -64,10 +67,11 @@ pub fn secret_file_permission_problem(path: &std::path::Path) -> Option<String> 
 }
 
 /// Use `DJANGO_SECRET_KEY` when set; otherwise load the generated key, generating and storing it
-/// once. Announces a generated key once, with what Django needs to be told.
-pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
+/// once. Announces a generated key once, with what Django needs to be told. Returns where the
+/// key came from, for the start-up summary.
+pub fn ensure_secret_key(settings: &mut Settings) -> Result<SecretSource, StartupError> {
     if settings.secret_key.is_some() {
-        return Ok(());
+        return Ok(SecretSource::Configured);
     }
     let path = settings.secret_file.clone();
     let file_err = |source| StartupError::SecretFile {
@@ -83,7 +87,7 @@ pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
                 );
             }
             settings.secret_key = Some(SecretString::from(text.trim().to_string()));
-            return Ok(());
+            return Ok(SecretSource::File(path));
         }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -102,7 +106,7 @@ pub fn ensure_secret_key(settings: &mut Settings) -> Result<(), StartupError> {
         path.display()
     );
     settings.secret_key = Some(SecretString::from(key));
-    Ok(())
+    Ok(SecretSource::Generated(path))
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
@@ -147,9 +151,16 @@ pub fn password_service(settings: &Settings) -> Result<PasswordService, StartupE
 
 /// Open and migrate the database named by the settings.
 pub async fn open_store(settings: &Settings) -> Result<DynStore, StartupError> {
+    Ok(open_and_migrate(settings).await?.0)
+}
+
+/// `open_store`, keeping what migrate did (for the start-up summary).
+async fn open_and_migrate(
+    settings: &Settings,
+) -> Result<(DynStore, storage::MigrationReport), StartupError> {
     let store = storage::connect(&settings.database_url, user_table(settings)).await?;
-    store.migrate().await?;
-    Ok(store)
+    let report = store.migrate().await?;
+    Ok((store, report))
 }
 
 /// Build the state from settings that already hold a secret key (see `ensure_secret_key`).
@@ -206,9 +217,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
-        ensure_secret_key(&mut settings)?;
+        let secret = ensure_secret_key(&mut settings)?;
         crate::config::secrets::enforce(&settings)?;
-        let store = open_store(&settings).await?;
+        let (store, migrated) = open_and_migrate(&settings).await?;
+        summary::log(&settings, &migrated, &secret);
         let addr = settings.bind;
         let ops_addr = settings.edge.ops_bind;
         warn_about_edge_settings(&settings);

@@ -14,10 +14,37 @@ use crate::config::Settings;
 use crate::storage::{NewUser, StorageError, User};
 use crate::validation::{validate_username, UserAttribute};
 
+/// The package version and the commit it was built from (see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AUTHBRIDGE_COMMIT"),
+    ")"
+);
+
+/// `serve --help`: the settings a first start needs, so nobody has to guess their names.
+const SERVE_ENV: &str = "\
+Environment (each is also a key of the --config TOML file; all of them in docs/configuration.md):
+  AUTHBRIDGE_BIND           listen address [default: 127.0.0.1:8080]
+  DATABASE_URL              sqlite:///relative.db, sqlite:////abs.db or postgres://user:pass@host/db
+                            [default: sqlite:///authbridge.sqlite3]
+  DJANGO_SECRET_KEY         Django's SECRET_KEY, the signing key [default: generated once into
+                            AUTHBRIDGE_SECRET_FILE, default authbridge.secret]
+  SIMPLE_JWT_<KEY>          simplejwt's settings, e.g. SIMPLE_JWT_ROTATE_REFRESH_TOKENS=true
+  AUTH_SECRET               the Auth.js secret: turns on the Auth.js endpoints
+  AUTHBRIDGE_SERVICE_TOKEN  bearer token for POST /api/users/sync (OAuth sign-in sync)
+  AUTHBRIDGE_ALLOWED_HOSTS  host names clients use [default: localhost, 127.0.0.1, [::1]]
+  AUTHBRIDGE_PUBLIC_URL     authbridge's own origin, for the CSRF check
+  AUTHBRIDGE_TRUSTED_PROXIES  proxies whose X-Forwarded-For is believed
+  CORS_ALLOWED_ORIGINS      browser origins allowed to read answers (django-cors-headers)
+  JWT_AUTH_REFRESH_COOKIE   turns on cookie mode (dj-rest-auth)
+  AUTHBRIDGE_OPS_BIND       a second listener for /healthz, /readyz and /metrics
+  RUST_LOG                  log filter [default: info,sqlx=warn]";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "authbridge",
-    version,
+    version = VERSION,
     about = "Django's token API and an Auth.js bridge in one server"
 )]
 pub struct Cli {
@@ -31,6 +58,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (migrates the database first).
+    #[command(after_help = SERVE_ENV)]
     Serve {
         /// Address to listen on (default 127.0.0.1:8080; env AUTHBRIDGE_BIND).
         #[arg(long)]
@@ -296,7 +324,7 @@ pub async fn logout_user(settings: Settings, username: String) -> Result<(), Cli
     let user = store
         .user_by_username(&username)
         .await?
-        .ok_or_else(|| CliError::Usage(format!("Error: user '{username}' does not exist")))?;
+        .ok_or_else(|| CliError::Usage(format!("user '{username}' does not exist")))?;
     let revoked = store.revoke_user(user.id, chrono::Utc::now()).await?;
     crate::audit::record(
         crate::audit::Event::LogoutEverywhere,

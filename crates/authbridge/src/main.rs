@@ -30,7 +30,15 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("starting the server")?;
             let addr = app.local_addr()?;
-            tracing::info!(%addr, "authbridge ready");
+            tracing::info!(%addr, version = cli::VERSION, "authbridge ready");
+            match app.ops_addr() {
+                Some(ops) => tracing::info!(
+                    "operations listener (/healthz, /readyz, /metrics) on http://{ops}"
+                ),
+                None => tracing::info!(
+                    "no operations listener: /metrics is off (set AUTHBRIDGE_OPS_BIND to open one)"
+                ),
+            }
             // One line on stdout for scripts and tests that started us on port 0.
             println!("authbridge listening on http://{addr}");
             std::io::stdout().flush()?;

@@ -12,11 +12,11 @@ import { EXAMPLE, HERE, REPO } from "./helpers.mjs";
 const EXAMPLE_DIR = join(REPO, "examples/authjs");
 const PROJECT = join(HERE, "..");
 
-test("examples/authjs/auth.ts and middleware.ts type-check against next-auth@5 (tsc --strict)", () => {
+test("examples/authjs/auth.ts, proxy.ts and middleware.ts type-check against next-auth@5 (tsc --strict)", () => {
   // Copy into a folder inside this package so `next-auth` resolves from its node_modules.
   const dir = mkdtempSync(join(PROJECT, ".tscheck-"));
   try {
-    for (const f of ["auth.ts", "middleware.ts", "authbridge-config.mjs", "authbridge-config.d.mts"]) {
+    for (const f of ["auth.ts", "proxy.ts", "middleware.ts", "authbridge-config.mjs", "authbridge-config.d.mts"]) {
       copyFileSync(join(EXAMPLE_DIR, f), join(dir, f));
     }
     // A route handler and a use of the augmented types, as in the README.
@@ -46,7 +46,7 @@ test("examples/authjs/auth.ts and middleware.ts type-check against next-auth@5 (
           skipLibCheck: true,
           types: ["node"],
         },
-        files: ["auth.ts", "middleware.ts", "route.ts"],
+        files: ["auth.ts", "proxy.ts", "middleware.ts", "route.ts"],
       }),
     );
     const r = spawnSync(process.execPath, [join(PROJECT, "node_modules/typescript/bin/tsc"), "-p", dir], {

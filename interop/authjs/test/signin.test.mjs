@@ -86,6 +86,16 @@ suite("Auth.js credentials sign-in (FACTS §8)", () => {
     assert.deepEqual(v.body, {});
   });
 
+  test("the session names who signed in (username, email), filled at sign-in", async () => {
+    const s = await authjs(config, jar, "GET", "/session");
+    assert.equal(s.status, 200, s.text);
+    assert.equal(s.body.user.id, String(aliceId));
+    assert.equal(s.body.user.username, "alice", s.text);
+    assert.equal(s.body.user.email, "a@example.com", s.text);
+    const claims = await decodeSession(jar.sessionToken(V5_COOKIE), config.secret);
+    assert.equal(claims.username, "alice");
+  });
+
   test("the access token has simplejwt's claims, signed HS256 with DJANGO_SECRET_KEY", async () => {
     const s = await authjs(config, jar, "GET", "/session");
     const { header, claims } = verifyHs256(s.body.accessToken, server.env.DJANGO_SECRET_KEY);

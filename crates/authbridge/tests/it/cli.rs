@@ -441,3 +441,214 @@ async fn doctor_fails_on_weak_secrets_missing_tables_and_hashes_without_a_hasher
         assert!(stdout.contains("1 failed"), "{stdout}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12: the first hour (version, help, what start-up says, error prefixes)
+
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &[], &["--version"], "");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let expected = format!("authbridge {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(stdout.starts_with(&expected), "{stdout}");
+    // In a git checkout (as here) it is a commit of this repository: the short hash of HEAD when
+    // the binary was built (build.rs reruns when HEAD or its branch moves; a commit made between
+    // that build and this test must not fail it, hence "a commit", not "HEAD").
+    let in_git = std::process::Command::new("git")
+        .args(["rev-parse", "--git-dir"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if in_git {
+        let hash = stdout
+            .trim()
+            .strip_prefix(&expected)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .unwrap_or_default();
+        assert!(
+            hash.len() >= 7 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+            "{stdout}"
+        );
+        let known = std::process::Command::new("git")
+            .args(["cat-file", "-e", &format!("{hash}^{{commit}}")])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(known.success(), "{hash} is not a commit here");
+    }
+}
+
+#[test]
+fn serve_help_lists_the_main_settings_and_names_the_doc_with_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &[], &["serve", "--help"], "");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    for name in [
+        "AUTHBRIDGE_BIND",
+        "127.0.0.1:8080",
+        "DATABASE_URL",
+        "DJANGO_SECRET_KEY",
+        "AUTHBRIDGE_SECRET_FILE",
+        "AUTH_SECRET",
+        "AUTHBRIDGE_ALLOWED_HOSTS",
+        "AUTHBRIDGE_OPS_BIND",
+        "docs/configuration.md",
+    ] {
+        assert!(stdout.contains(name), "{name} in\n{stdout}");
+    }
+}
+
+#[test]
+fn start_up_says_what_it_opened_and_did_without_colours_into_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_env(dir.path());
+    let start = |env: &[(&str, &str)]| {
+        let mut served = Served::start(dir.path(), env)
+            .map_err(|(_, e)| e)
+            .expect("starts");
+        served.stop_and_read_stderr()
+    };
+
+    // First start on an empty SQLite file with nothing configured.
+    let log = start(&[("DATABASE_URL", &db)]);
+    assert!(
+        !log.contains('\x1b'),
+        "no ANSI colour codes into a pipe:\n{log}"
+    );
+    let file = dir.path().join("db.sqlite3");
+    for line in [
+        format!("database: SQLite file {}", file.display()),
+        "migrate: created Django's tables".into(),
+        "features: Auth.js bridge off (set AUTH_SECRET); CORS off (set CORS_ALLOWED_ORIGINS); \
+         cookie mode off (set JWT_AUTH_REFRESH_COOKIE); user sync off (set \
+         AUTHBRIDGE_SERVICE_TOKEN)"
+            .into(),
+        "signing key: generated now into the secret file authbridge.secret (HS256)".into(),
+        "no operations listener".into(),
+    ] {
+        assert!(log.contains(&line), "{line:?} in\n{log}");
+    }
+
+    // Second start: Django's tables are there, the key is read back from its file.
+    let log = start(&[("DATABASE_URL", &db)]);
+    assert!(
+        log.contains(
+            "migrate: Django's tables were already there, left as they are; \
+                      authbridge's own tables were up to date"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("signing key: the secret file authbridge.secret"),
+        "{log}"
+    );
+
+    // Everything on, the key from the environment.
+    let log = start(&[
+        ("DATABASE_URL", &db),
+        ("DJANGO_SECRET_KEY", SECRET),
+        (
+            "AUTH_SECRET",
+            "q3Zp8yR1m0Xk2bV9tW4nC7sL5dF6gH8jK0aE1iO3uY4=",
+        ),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com"),
+        ("JWT_AUTH_REFRESH_COOKIE", "refresh"),
+        (
+            "AUTHBRIDGE_SERVICE_TOKEN",
+            "svc-0123456789abcdefghijklmnopqrstuvwxyz",
+        ),
+        ("AUTHBRIDGE_OPS_BIND", "127.0.0.1:0"),
+    ]);
+    assert!(
+        log.contains(
+            "features: Auth.js bridge on (1 secret(s)); CORS on; cookie mode on; user sync on"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("signing key: DJANGO_SECRET_KEY (HS256)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("operations listener (/healthz, /readyz, /metrics) on http://127.0.0.1:"),
+        "{log}"
+    );
+    assert!(!log.contains(SECRET), "{log}");
+}
+
+#[tokio::test]
+async fn start_up_names_a_postgres_database_without_its_password() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut served = Served::start(
+            dir.path(),
+            &[("DATABASE_URL", &db.url), ("DJANGO_SECRET_KEY", SECRET)],
+        )
+        .map_err(|(_, e)| e)
+        .expect("starts");
+        let log = served.stop_and_read_stderr();
+        let expected = if backend == "postgres" {
+            "database: PostgreSQL postgres://"
+        } else {
+            "database: SQLite file "
+        };
+        assert!(log.contains(expected), "{backend}: {log}");
+        assert!(
+            log.contains("migrate: created Django's tables"),
+            "{backend}: {log}"
+        );
+    }
+}
+
+/// `Error: Error: …`: main's `Error: ` prefix must be the only one on every command error.
+#[tokio::test]
+async fn command_errors_carry_the_error_prefix_once() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DJANGO_SECRET_KEY", SECRET),
+            (
+                "PASSWORD_HASHERS",
+                "django.contrib.auth.hashers.MD5PasswordHasher",
+            ),
+        ];
+        let create = || {
+            run(
+                dir.path(),
+                &env,
+                &["createuser", "alice", "--password-stdin"],
+                "a-fine-passphrase-42\n",
+            )
+        };
+        assert!(create().status.success());
+        let cases = [
+            (create(), "Error: That username is already taken."),
+            (
+                run(dir.path(), &env, &["logout-user", "nobody"], ""),
+                "Error: user 'nobody' does not exist",
+            ),
+            (
+                run(
+                    dir.path(),
+                    &env,
+                    &["changepassword", "nobody", "--password-stdin"],
+                    "a-fine-passphrase-42\n",
+                ),
+                "Error: user 'nobody' does not exist",
+            ),
+        ];
+        for (out, expected) in cases {
+            let (_, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(1), "{backend}: {stderr}");
+            // (Log lines may come first: the tests run with RUST_LOG=info.)
+            assert_eq!(stderr.trim().lines().last(), Some(expected), "{backend}");
+            assert_eq!(stderr.matches("Error").count(), 1, "{backend}: {stderr}");
+        }
+    }
+}
