@@ -1,7 +1,8 @@
-//! Login attempt counters: the statements both dialects run (`$N` placeholders; sqlx runs them
+//! Login attempt counters: the repository trait, and the statements both dialects run (`$N` placeholders; sqlx runs them
 //! on SQLite and PostgreSQL alike). Times are Unix milliseconds on both.
 
-use super::{Result, StorageError};
+use super::{AttemptCount, AttemptRule, Result, StorageError};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 /// Counts one attempt and returns the new count and reset time, in one statement (the row's old
@@ -27,4 +28,25 @@ pub(crate) const PURGE: &str = "DELETE FROM \"authbridge_login_attempt\" WHERE \
 pub(crate) fn from_millis(ms: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| StorageError::Schema(format!("reset_at out of range: {ms}")))
+}
+
+/// Login attempt counters (`authbridge_login_attempt`), shared by every instance on the database.
+/// Every method is one atomic statement: concurrent attempts each get their own, distinct count.
+#[async_trait]
+pub trait LoginAttemptRepository: Send + Sync {
+    /// Count one attempt under `key` and return the count including it. When the period has
+    /// ended the count restarts at 1 with a new period; the attempt whose count equals
+    /// `rule.limit` restarts the period (the lockout starts there).
+    async fn count_attempt(
+        &self,
+        key: &str,
+        rule: AttemptRule,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptCount>;
+    /// Take one attempt back (a login that succeeded, or that was never judged).
+    async fn uncount_attempt(&self, key: &str) -> Result<()>;
+    /// Forget the key (a successful login).
+    async fn clear_attempts(&self, key: &str) -> Result<()>;
+    /// Delete the counters whose period ended before `now`; returns how many.
+    async fn purge_attempts(&self, now: DateTime<Utc>) -> Result<u64>;
 }
