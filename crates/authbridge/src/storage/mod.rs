@@ -13,6 +13,7 @@ pub mod postgres;
 mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
+mod sqlx_store;
 mod sqlx_tokens;
 mod sqlx_users;
 mod tokens;
@@ -193,6 +194,9 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The database cannot be reached or opened: where (never the password) and why.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
