@@ -28,6 +28,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers run in parallel under WAL; writers queue on the busy timeout.
 const FILE_POOL_SIZE: u32 = 4;
 
+/// A write in progress: the store's turn in the write queue and its `BEGIN IMMEDIATE` transaction.
+pub(crate) type Write<'a> = (
+    tokio::sync::MutexGuard<'a, ()>,
+    sqlx::Transaction<'static, sqlx::Sqlite>,
+);
+
 pub struct SqliteStore {
     pool: SqlitePool,
     users: UserTable,
@@ -91,12 +97,7 @@ impl SqliteStore {
 
     /// Start a write transaction (`BEGIN IMMEDIATE`) once this store's previous writer is done.
     /// Keep the guard until the transaction ends.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<(
-        tokio::sync::MutexGuard<'_, ()>,
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-    )> {
+    pub(crate) async fn begin_write(&self) -> Result<Write<'_>> {
         let guard = self.write_queue.lock().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok((guard, tx))
@@ -108,22 +109,12 @@ impl SqliteStore {
     }
 
     /// A write of one statement: on SQLite, a write like any other.
-    pub(crate) async fn begin_single(
-        &self,
-    ) -> Result<(
-        tokio::sync::MutexGuard<'_, ()>,
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-    )> {
+    pub(crate) async fn begin_single(&self) -> Result<Write<'_>> {
         self.begin_write().await
     }
 
     /// The write lock taken by `BEGIN IMMEDIATE` serializes concurrent migrations.
-    async fn begin_migration(
-        &self,
-    ) -> Result<(
-        tokio::sync::MutexGuard<'_, ()>,
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-    )> {
+    async fn begin_migration(&self) -> Result<Write<'_>> {
         self.begin_write().await
     }
 }

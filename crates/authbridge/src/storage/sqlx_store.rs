@@ -71,19 +71,19 @@ macro_rules! sqlx_store {
                 let existing = dialect::table_names(&mut tx).await?;
                 let plan = migrate::plan_django(&existing, &self.users)?;
                 if plan.create_migrations_table {
-                    run_script(&mut tx, dialect::DJANGO_MIGRATIONS).await?;
+                    run_script(&mut tx, dialect::DDL.django_migrations).await?;
                 }
                 for app in &plan.apps {
                     let ddl = match app {
                         DjangoApp::TokenBlacklist if self.users.table != "auth_user" => {
                             let id_type = dialect::user_fk_type(&mut tx, &self.users).await?;
                             migrate::token_blacklist_ddl(
-                                dialect::django_ddl(*app),
+                                dialect::DDL.django(*app),
                                 &self.users,
                                 &id_type,
                             )
                         }
-                        _ => dialect::django_ddl(*app).to_string(),
+                        _ => dialect::DDL.django(*app).to_string(),
                     };
                     run_script(&mut tx, &ddl).await?;
                 }
@@ -101,7 +101,7 @@ macro_rules! sqlx_store {
                 }
                 report.created_django_tables = !plan.apps.is_empty();
 
-                run_script(&mut tx, dialect::AUTHBRIDGE_MIGRATIONS).await?;
+                run_script(&mut tx, dialect::DDL.authbridge_migrations).await?;
                 let applied: Vec<String> =
                     sqlx::query_scalar("SELECT \"name\" FROM \"authbridge_migrations\"")
                         .fetch_all(&mut *tx)

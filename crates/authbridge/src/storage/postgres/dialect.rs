@@ -2,24 +2,14 @@
 //! `information_schema`, the advisory locks that serialize what READ COMMITTED does not, the
 //! statement that reads a password's algorithm prefix, and the database clock.
 
-use crate::storage::migrate::{DjangoApp, OwnMigration};
+use crate::storage::migrate::{self, Ddl, OwnMigration};
 use crate::storage::user_model::{ColumnInfo, Dialect, UserModel};
 use crate::storage::{Result, StorageError, UserTable};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 use std::collections::HashSet;
 
-pub(super) const DJANGO_MIGRATIONS: &str = include_str!("../sql/postgres/django_migrations.sql");
-pub(super) const AUTHBRIDGE_MIGRATIONS: &str =
-    include_str!("../sql/postgres/authbridge_migrations.sql");
-
-pub(super) fn django_ddl(app: DjangoApp) -> &'static str {
-    match app {
-        DjangoApp::ContentTypes => include_str!("../sql/postgres/contenttypes.sql"),
-        DjangoApp::Auth => include_str!("../sql/postgres/auth.sql"),
-        DjangoApp::TokenBlacklist => include_str!("../sql/postgres/token_blacklist.sql"),
-    }
-}
+pub(super) const DDL: &Ddl = &migrate::POSTGRES_DDL;
 
 pub(super) fn own_ddl(migration: &OwnMigration) -> &'static str {
     migration.postgres

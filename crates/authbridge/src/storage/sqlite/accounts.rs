@@ -10,11 +10,7 @@ use sqlx::SqliteConnection;
 const SYNC_ATTEMPTS: usize = 1;
 
 /// The write transaction already serializes syncs.
-async fn lock_sync(
-    _conn: &mut SqliteConnection,
-    _account: &ExternalAccount,
-    _email: Option<&str>,
-) -> Result<()> {
+async fn lock_sync(_: &mut SqliteConnection, _: &ExternalAccount, _: Option<&str>) -> Result<()> {
     Ok(())
 }
 

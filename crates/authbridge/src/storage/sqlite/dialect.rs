@@ -2,24 +2,14 @@
 //! the table-valued pragmas, the statement that reads a password's algorithm prefix, and the
 //! database clock.
 
-use crate::storage::migrate::{DjangoApp, OwnMigration};
+use crate::storage::migrate::{self, Ddl, OwnMigration};
 use crate::storage::user_model::{declared_len, ColumnInfo, Dialect, UserModel};
 use crate::storage::{Result, StorageError, UserTable};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 use std::collections::HashSet;
 
-pub(super) const DJANGO_MIGRATIONS: &str = include_str!("../sql/sqlite/django_migrations.sql");
-pub(super) const AUTHBRIDGE_MIGRATIONS: &str =
-    include_str!("../sql/sqlite/authbridge_migrations.sql");
-
-pub(super) fn django_ddl(app: DjangoApp) -> &'static str {
-    match app {
-        DjangoApp::ContentTypes => include_str!("../sql/sqlite/contenttypes.sql"),
-        DjangoApp::Auth => include_str!("../sql/sqlite/auth.sql"),
-        DjangoApp::TokenBlacklist => include_str!("../sql/sqlite/token_blacklist.sql"),
-    }
-}
+pub(super) const DDL: &Ddl = &migrate::SQLITE_DDL;
 
 pub(super) fn own_ddl(migration: &OwnMigration) -> &'static str {
     migration.sqlite
