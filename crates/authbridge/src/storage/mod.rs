@@ -14,6 +14,7 @@ mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
 mod sqlx_store;
+mod sqlx_token_repository;
 mod sqlx_tokens;
 mod sqlx_users;
 mod tokens;
