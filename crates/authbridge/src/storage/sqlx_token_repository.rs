@@ -1,6 +1,6 @@
-//! `TokenRepository` on the two sqlx backends, written once: `sqlx_token_repository!` expands it,
-//! with the per-user token state (`authbridge_user_state`: password fingerprint, revocation time),
-//! next to `sqlx_tokens!` in `sqlite/tokens.rs` and `postgres/tokens.rs`. Each write is one
+//! `TokenRepository` on the two sqlx backends, written once, with the per-user token state
+//! (`authbridge_user_state`: password fingerprint, revocation time); `sqlx_tokens!` expands it
+//! after its statements, in `sqlite/tokens.rs` and `postgres/tokens.rs`. Each write is one
 //! transaction from the store's `begin_write` (SQLite's write queue and `BEGIN IMMEDIATE`;
 //! PostgreSQL's READ COMMITTED plus the advisory locks `lock_user` and `lock_user_families`, no-ops
 //! on SQLite).

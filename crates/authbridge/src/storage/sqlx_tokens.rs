@@ -231,6 +231,12 @@ macro_rules! sqlx_tokens {
                 Ok(())
             }
         }
+
+        $crate::storage::sqlx_token_repository::sqlx_token_repository!(
+            store: $store,
+            conn: $conn,
+            row: $row,
+        );
     };
 }
 

@@ -72,9 +72,3 @@ crate::storage::sqlx_tokens::sqlx_tokens!(
     conn: PgConnection,
     row: sqlx::postgres::PgRow,
 );
-
-crate::storage::sqlx_token_repository::sqlx_token_repository!(
-    store: PostgresStore,
-    conn: PgConnection,
-    row: sqlx::postgres::PgRow,
-);

@@ -61,9 +61,3 @@ crate::storage::sqlx_tokens::sqlx_tokens!(
     conn: SqliteConnection,
     row: sqlx::sqlite::SqliteRow,
 );
-
-crate::storage::sqlx_token_repository::sqlx_token_repository!(
-    store: SqliteStore,
-    conn: SqliteConnection,
-    row: sqlx::sqlite::SqliteRow,
-);
