@@ -243,6 +243,44 @@ pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The DDL of Django's tables in one dialect, as Django 5.2's `migrate` leaves them.
+pub(crate) struct Ddl {
+    pub django_migrations: &'static str,
+    pub authbridge_migrations: &'static str,
+    pub contenttypes: &'static str,
+    pub auth: &'static str,
+    pub token_blacklist: &'static str,
+}
+
+impl Ddl {
+    pub(crate) fn django(&self, app: DjangoApp) -> &'static str {
+        match app {
+            DjangoApp::ContentTypes => self.contenttypes,
+            DjangoApp::Auth => self.auth,
+            DjangoApp::TokenBlacklist => self.token_blacklist,
+        }
+    }
+}
+
+macro_rules! ddl_in {
+    ($dir:literal) => {
+        Ddl {
+            django_migrations: include_str!(concat!("sql/", $dir, "/django_migrations.sql")),
+            authbridge_migrations: include_str!(concat!(
+                "sql/",
+                $dir,
+                "/authbridge_migrations.sql"
+            )),
+            contenttypes: include_str!(concat!("sql/", $dir, "/contenttypes.sql")),
+            auth: include_str!(concat!("sql/", $dir, "/auth.sql")),
+            token_blacklist: include_str!(concat!("sql/", $dir, "/token_blacklist.sql")),
+        }
+    };
+}
+
+pub(crate) const SQLITE_DDL: Ddl = ddl_in!("sqlite");
+pub(crate) const POSTGRES_DDL: Ddl = ddl_in!("postgres");
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

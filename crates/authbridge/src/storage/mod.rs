@@ -4,23 +4,33 @@
 //! Handlers only see these traits; `sqlite` and `postgres` implement them and pass one shared
 //! conformance suite (`tests/it/storage.rs`). No SQL lives outside this module.
 
+mod accounts;
 mod attempts;
 mod detached;
+mod inspection;
 mod migrate;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
+mod sqlx_store;
+mod sqlx_token_repository;
 mod sqlx_tokens;
 mod sqlx_users;
+mod tokens;
 mod user_model;
+mod users;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+pub use accounts::AccountRepository;
+pub use attempts::LoginAttemptRepository;
 use detached::Detached;
+pub use inspection::Store;
 pub use migrate::MigrationReport;
+pub use tokens::TokenRepository;
+pub use users::UserRepository;
 
 /// Which table holds users and which column is Django's `USERNAME_FIELD`.
 /// Django's default is `auth_user` / `username`; a custom model is e.g. `accounts_user` / `email`.
@@ -185,65 +195,12 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The database cannot be reached or opened: where (never the password) and why.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
-
-#[async_trait]
-pub trait UserRepository: Send + Sync {
-    /// Exact match on `USERNAME_FIELD` (Django's `get_by_natural_key`).
-    async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
-    async fn user_by_id(&self, id: i64) -> Result<Option<User>>;
-    /// Case-insensitive match on the `email` column (empty when the table has none).
-    async fn users_by_email(&self, email: &str) -> Result<Vec<User>>;
-    /// `StorageError::Conflict` when the username is taken.
-    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User>;
-    /// `UPDATE <table> SET password = ? WHERE id = ?` (only that column, as Django's upgrade does).
-    async fn set_password(&self, id: i64, encoded: &str) -> Result<()>;
-    async fn set_last_login(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
-}
-
-#[async_trait]
-pub trait TokenRepository: Send + Sync {
-    /// simplejwt's `outstand()`: get-or-create the outstanding row by jti. `family` links the token
-    /// to its login for reuse detection (`None` starts a new family named by this jti).
-    async fn outstand(&self, token: &OutstandingToken, family: Option<&str>) -> Result<()>;
-    /// simplejwt's `check_blacklist()`: is there a blacklisted row for this jti?
-    async fn is_blacklisted(&self, jti: &str) -> Result<bool>;
-    /// simplejwt's `blacklist()`: get-or-create the outstanding row, then the blacklisted row.
-    async fn blacklist(
-        &self,
-        token: &OutstandingToken,
-        at: DateTime<Utc>,
-    ) -> Result<BlacklistOutcome>;
-    /// Refresh rotation in one transaction, with replay within the grace window and reuse detection.
-    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome>;
-    /// Delete authbridge's own rows about tokens that expired before `now` (Django's
-    /// `flushexpiredtokens` deletes the outstanding/blacklisted rows; this cleans our side).
-    async fn flush_expired(&self, now: DateTime<Utc>) -> Result<u64>;
-    /// The state of `jti`'s login: live while any token of its family is neither blacklisted nor
-    /// expired at `now`. A token authbridge has no family row for is its own family.
-    async fn family_state(&self, jti: &str, now: DateTime<Utc>) -> Result<FamilyState>;
-    /// Logout of one login: blacklist `token` and every token of its family (one transaction,
-    /// serialized with rotations of that family). Returns how many tokens were newly blacklisted.
-    async fn revoke_family(&self, token: &OutstandingToken, now: DateTime<Utc>) -> Result<u64>;
-    /// Log out everywhere: blacklist every unexpired refresh token of the user and record `now` as
-    /// the user's `revoked_at`. Returns how many tokens were newly blacklisted.
-    async fn revoke_user(&self, user_id: i64, now: DateTime<Utc>) -> Result<u64>;
-    /// Compare the user's password fingerprint with the one recorded (recording it on first
-    /// sight); on a change, revoke the user's tokens as `revoke_user` does, in one transaction.
-    async fn check_password(
-        &self,
-        user_id: i64,
-        fingerprint: &str,
-        now: DateTime<Utc>,
-    ) -> Result<PasswordCheck>;
-    /// A password-hash upgrade on login (same password, new hash): sets the password only if it
-    /// is still `old` and carries the user's password fingerprint over, so that the upgrade is not
-    /// taken for a password change (which would log the user out everywhere).
-    /// (A token-state method: it keeps `check_password`'s record consistent.)
-    async fn upgrade_password(&self, id: i64, old: &str, new: &str) -> Result<()>;
-}
 
 /// An OAuth/OIDC sign-in as Auth.js reports it (`account` + `profile`).
 #[derive(Debug, Clone)]
@@ -288,22 +245,6 @@ impl SyncOutcome {
     }
 }
 
-#[async_trait]
-pub trait AccountRepository: Send + Sync {
-    /// Find or create the Django user for an external account, in one transaction; idempotent and
-    /// safe under concurrency (two syncs of one new account create exactly one user).
-    /// `new_user` is used when a user must be created; its `username` is a base that the store
-    /// makes unique by appending a number (`alice`, `alice2`, ...) within the column's 150 chars.
-    async fn sync_account(
-        &self,
-        account: &ExternalAccount,
-        new_user: &NewUser,
-        now: DateTime<Utc>,
-    ) -> Result<SyncOutcome>;
-    /// The user an external account is linked to.
-    async fn linked_user(&self, provider: &str, provider_account_id: &str) -> Result<Option<User>>;
-}
-
 /// How many login attempts a key has made in its current period (see `LoginAttemptRepository`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptCount {
@@ -319,42 +260,6 @@ pub struct AttemptCount {
 pub struct AttemptRule {
     pub limit: i64,
     pub period: chrono::Duration,
-}
-
-/// Login attempt counters (`authbridge_login_attempt`), shared by every instance on the database.
-/// Every method is one atomic statement: concurrent attempts each get their own, distinct count.
-#[async_trait]
-pub trait LoginAttemptRepository: Send + Sync {
-    /// Count one attempt under `key` and return the count including it. When the period has
-    /// ended the count restarts at 1 with a new period; the attempt whose count equals
-    /// `rule.limit` restarts the period (the lockout starts there).
-    async fn count_attempt(
-        &self,
-        key: &str,
-        rule: AttemptRule,
-        now: DateTime<Utc>,
-    ) -> Result<AttemptCount>;
-    /// Take one attempt back (a login that succeeded, or that was never judged).
-    async fn uncount_attempt(&self, key: &str) -> Result<()>;
-    /// Forget the key (a successful login).
-    async fn clear_attempts(&self, key: &str) -> Result<()>;
-    /// Delete the counters whose period ended before `now`; returns how many.
-    async fn purge_attempts(&self, now: DateTime<Utc>) -> Result<u64>;
-}
-
-/// Everything the server needs from one database.
-#[async_trait]
-pub trait Store:
-    UserRepository + TokenRepository + AccountRepository + LoginAttemptRepository + Send + Sync
-{
-    /// Idempotent: create Django's tables when absent (as Django 5.2's `migrate` leaves them, with
-    /// their `django_migrations` rows), then authbridge's own tables. Never alters Django's tables.
-    async fn migrate(&self) -> Result<MigrationReport>;
-    /// `true` once the database answers.
-    async fn ping(&self) -> Result<()>;
-    /// Read-only facts for `authbridge doctor`; works on a database that was never migrated.
-    async fn inspect(&self) -> Result<Inspection>;
-    fn backend(&self) -> &'static str;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -1,11 +1,12 @@
-//! An account sync on the two sqlx backends, written once: `sqlx_accounts!` expands it in
-//! `sqlite/accounts.rs` and `postgres/accounts.rs` with that backend's connection type, datetime
-//! codec and sync lock (PostgreSQL's advisory locks on the account and its email; SQLite's
-//! `BEGIN IMMEDIATE` already serializes syncs), over that backend's `users::{by_id, by_email,
-//! insert, taken}`.
+//! External accounts on the two sqlx backends, written once: `sqlx_accounts!` expands the sync
+//! and `AccountRepository` in `sqlite/accounts.rs` and `postgres/accounts.rs` with that backend's
+//! connection type and `codec`, over its `users::{by_id, by_email, insert, taken}`. The expanding
+//! module provides what differs: `lock_sync` (PostgreSQL's advisory locks on the account and its
+//! email; SQLite's write transaction already serializes syncs) and `SYNC_ATTEMPTS` (how often a
+//! sync that met a conflict is tried in all).
 
 macro_rules! sqlx_accounts {
-    (conn: $conn:ty, encode_time: $enc:path, lock_sync: $lock:path $(,)?) => {
+    (store: $store:ty, conn: $conn:ty $(,)?) => {
         async fn linked_id(
             conn: &mut $conn,
             provider: &str,
@@ -34,7 +35,7 @@ macro_rules! sqlx_accounts {
             .bind(&account.provider)
             .bind(&account.provider_account_id)
             .bind(user_id)
-            .bind($enc(now))
+            .bind(codec::encode(now))
             .execute(&mut *conn)
             .await?;
             if done.rows_affected() == 0 {
@@ -93,7 +94,7 @@ macro_rules! sqlx_accounts {
         ) -> $crate::storage::Result<$crate::storage::SyncOutcome> {
             use $crate::storage::SyncOutcome;
             let email = account.email.as_deref().filter(|e| !e.is_empty());
-            $lock(conn, account, email).await?;
+            lock_sync(conn, account, email).await?;
             if let Some(user_id) = linked_id(conn, &account.provider, &account.provider_account_id).await? {
                 if let Some(user) = users::by_id(conn, model, user_id).await? {
                     if !user.is_active {
@@ -135,6 +136,50 @@ macro_rules! sqlx_accounts {
             let user = create_user(conn, model, account, new_user, now).await?;
             link(conn, account, user.id, now).await?;
             Ok(SyncOutcome::Created(user))
+        }
+        #[async_trait::async_trait]
+        impl $crate::storage::AccountRepository for $store {
+            async fn sync_account(
+                &self,
+                account: &$crate::storage::ExternalAccount,
+                new_user: &$crate::storage::NewUser,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::Result<$crate::storage::SyncOutcome> {
+                let model = self.model().await?;
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let (_writer, mut tx) = self.begin_write().await?;
+                    match sync(&mut tx, &model, account, new_user, now).await {
+                        // A refusal writes nothing (not even the removal of a link to a deleted
+                        // user): the transaction rolls back on drop.
+                        Ok(outcome) if !outcome.is_success() => return Ok(outcome),
+                        Ok(outcome) => {
+                            tx.commit().await?;
+                            return Ok(outcome);
+                        }
+                        Err($crate::storage::StorageError::Conflict(_))
+                            if attempt < SYNC_ATTEMPTS =>
+                        {
+                            continue
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+
+            async fn linked_user(
+                &self,
+                provider: &str,
+                provider_account_id: &str,
+            ) -> $crate::storage::Result<Option<$crate::storage::User>> {
+                let model = self.model().await?;
+                let mut conn = self.pool.acquire().await?;
+                match linked_id(&mut conn, provider, provider_account_id).await? {
+                    Some(id) => users::by_id(&mut conn, &model, id).await,
+                    None => Ok(None),
+                }
+            }
         }
     };
 }

@@ -1,17 +1,13 @@
-//! The token statements of the two sqlx backends, written once: `sqlx_tokens!` expands them in
-//! `sqlite/tokens.rs` and `postgres/tokens.rs` with that backend's connection type, its
-//! datetime codec (Django's TEXT on SQLite, `timestamptz` on PostgreSQL) and its family lock.
-//! The SQL text is shared (`rotation.rs`, `$N` placeholders); the expanding module provides
-//! `ensure_outstanding`, whose statement differs.
+//! Tokens on the two sqlx backends, written once: `sqlx_tokens!` expands the statements and the
+//! rotation steps (`sqlx_token_repository.rs` adds the per-user state and `TokenRepository`) in `sqlite/tokens.rs` and `postgres/tokens.rs` with that backend's connection
+//! type and `codec` (Django's TEXT datetimes on SQLite, `timestamptz` on PostgreSQL). The SQL text
+//! is shared (`rotation.rs`, `$N` placeholders). The expanding module provides what differs:
+//! `ensure_outstanding` (one statement on SQLite; no row-locking upsert on PostgreSQL) and the
+//! locks `lock_family`, `lock_user` and `lock_user_families` (PostgreSQL's advisory locks; no-ops
+//! on SQLite, whose write transaction already holds the database's write lock).
 
 macro_rules! sqlx_tokens {
-    (
-        conn: $conn:ty,
-        row: $row:ty,
-        encode_time: $enc:path,
-        decode_time: $dec:path,
-        lock_family: $lock:path $(,)?
-    ) => {
+    (store: $store:ty, conn: $conn:ty, row: $row:ty $(,)?) => {
         /// Inserts the blacklisted row unless there is one; `true` when this call inserted it.
         async fn blacklist_id(
             conn: &mut $conn,
@@ -20,7 +16,7 @@ macro_rules! sqlx_tokens {
         ) -> $crate::storage::Result<bool> {
             let done = sqlx::query($crate::storage::rotation::BLACKLIST_ID)
                 .bind(token_id)
-                .bind($enc(at))
+                .bind(codec::encode(at))
                 .execute(&mut *conn)
                 .await?;
             Ok(done.rows_affected() == 1)
@@ -44,7 +40,7 @@ macro_rules! sqlx_tokens {
             sqlx::query($crate::storage::rotation::ADD_TO_FAMILY)
                 .bind(jti)
                 .bind(family)
-                .bind($enc(expires_at))
+                .bind(codec::encode(expires_at))
                 .execute(&mut *conn)
                 .await?;
             Ok(())
@@ -65,7 +61,7 @@ macro_rules! sqlx_tokens {
             at: chrono::DateTime<chrono::Utc>,
         ) -> $crate::storage::Result<u64> {
             Ok(sqlx::query($crate::storage::rotation::BLACKLIST_FAMILY)
-                .bind($enc(at))
+                .bind(codec::encode(at))
                 .bind(family)
                 .execute(&mut *conn)
                 .await?
@@ -105,7 +101,7 @@ macro_rules! sqlx_tokens {
             let mut deleted = 0;
             for sql in $crate::storage::rotation::FLUSH_EXPIRED {
                 deleted += sqlx::query(sql)
-                    .bind($enc(now))
+                    .bind(codec::encode(now))
                     .execute(&mut *conn)
                     .await?
                     .rows_affected();
@@ -131,7 +127,7 @@ macro_rules! sqlx_tokens {
             };
             let live: Option<$row> = sqlx::query($crate::storage::rotation::FAMILY_LIVE)
                 .bind(&family)
-                .bind($enc(now))
+                .bind(codec::encode(now))
                 .fetch_optional(&mut *conn)
                 .await?;
             Ok(match live {
@@ -150,7 +146,7 @@ macro_rules! sqlx_tokens {
             }
 
             async fn lock_family(&mut self, family: &str) -> $crate::storage::Result<()> {
-                $lock(self.0, family).await
+                lock_family(self.0, family).await
             }
 
             async fn facts(
@@ -168,7 +164,7 @@ macro_rules! sqlx_tokens {
                         family: row.try_get("family_id")?,
                         refresh: row.try_get("new_refresh")?,
                         access: row.try_get("new_access")?,
-                        rotated_at: $dec(&row, "rotated_at")?,
+                        rotated_at: codec::time(&row, "rotated_at")?,
                         successor_blacklisted: row.try_get("successor_blacklisted")?,
                     }),
                     None => None,
@@ -188,8 +184,8 @@ macro_rules! sqlx_tokens {
                     .bind(&new.jti)
                     .bind(&new.token)
                     .bind(&rotation.new_access)
-                    .bind($enc(rotation.now))
-                    .bind($enc(old.expires_at))
+                    .bind(codec::encode(rotation.now))
+                    .bind(codec::encode(old.expires_at))
                     .execute(&mut *self.0)
                     .await?
                     .rows_affected()
@@ -235,6 +231,12 @@ macro_rules! sqlx_tokens {
                 Ok(())
             }
         }
+
+        $crate::storage::sqlx_token_repository::sqlx_token_repository!(
+            store: $store,
+            conn: $conn,
+            row: $row,
+        );
     };
 }
 

@@ -162,6 +162,15 @@ impl UserModel {
         )
     }
 
+    /// A hash upgrade: the new password only if the stored one is still the old one.
+    pub(crate) fn upgrade_password_sql(&self) -> String {
+        format!(
+            "{} AND \"password\" = {}",
+            self.set_password_sql(),
+            self.ph(3)
+        )
+    }
+
     pub(crate) fn set_last_login_sql(&self) -> Option<String> {
         self.has("last_login").then(|| {
             format!(
