@@ -321,6 +321,11 @@ async fn inspect_database(settings: &Settings, report: &mut Report) -> Option<(I
     }
     let store = match storage::connect(&settings.database_url, app::user_table(settings)).await {
         Ok(store) => store,
+        // `Unavailable` already reads "cannot connect to PostgreSQL at …" / "cannot open …".
+        Err(e @ storage::StorageError::Unavailable(_)) => {
+            report.fail("database", e.to_string());
+            return None;
+        }
         Err(e) => {
             report.fail("database", format!("cannot connect: {e}"));
             return None;

@@ -173,6 +173,31 @@ fn a_readable_secret_file_is_warned_about_at_start_and_fails_doctor() {
     assert!(stdout.contains("ok   secret file permissions:"), "{stdout}");
 }
 
+/// An unreachable database is named once by doctor: where and why, without a doubled prefix.
+#[test]
+fn doctor_names_an_unreachable_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        (
+            "DATABASE_URL",
+            "postgres://postgres:hunter2@127.0.0.1:1/app",
+        ),
+        ("DJANGO_SECRET_KEY", SECRET),
+    ];
+    let out = run(dir.path(), &env, &["doctor"], "");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("cannot connect: cannot connect"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+}
+
 /// Finding 10 as doctor sees it: a public bind with the local-only default hosts, and a proxy list
 /// that trusts every address, are failures; a configured deployment passes.
 #[test]
