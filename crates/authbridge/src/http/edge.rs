@@ -25,7 +25,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 use tracing::Instrument;
 
-use super::client_ip::ClientIp;
+use super::extract::ClientIp;
 use super::AppState;
 use crate::config::edge::canonical;
 use crate::config::EdgeSettings;

@@ -170,7 +170,7 @@ impl IntoResponse for ApiError {
                 )
                     .into_response()
             }
-            _ => super::json_response(status, &self.body()),
+            _ => super::drf::json_response(status, &self.body()),
         };
         let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED && !matches!(self, Self::OAuth { .. }) {

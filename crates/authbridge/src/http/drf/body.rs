@@ -7,8 +7,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
 use super::pyjson;
+use crate::http::error::ApiError;
 
 /// Django's `DATA_UPLOAD_MAX_MEMORY_SIZE` (2.5 MB): larger bodies are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 2_621_440;
@@ -76,7 +76,7 @@ enum Kind {
     Multipart,
 }
 
-pub(super) fn parse_form(body: &[u8]) -> DrfData {
+pub(in crate::http) fn parse_form(body: &[u8]) -> DrfData {
     DrfData(
         form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
@@ -84,7 +84,7 @@ pub(super) fn parse_form(body: &[u8]) -> DrfData {
     )
 }
 
-pub(super) fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
+pub(in crate::http) fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         let pos = e.valid_up_to();
         let byte = body.get(pos).copied().unwrap_or(0);
@@ -133,7 +133,7 @@ async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, Api
 /// header line that is not UTF-8 or has no colon is skipped. Nothing here fails the request:
 /// control bytes in a field name leave that field with a name no serializer field has. Bounded:
 /// one pass over a body already capped at `MAX_BODY_BYTES`, no recursion.
-pub(super) fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
+pub(in crate::http) fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
     let mut separator = b"--".to_vec();
     separator.extend_from_slice(boundary);
     let mut fields = Map::new();

@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{drf_view, ApiError, AppState};
+use crate::http::drf::drf_view;
+use crate::http::{ApiError, AppState};
 use crate::storage::{OutstandingToken, User};
 use crate::tokens::{epoch_to_datetime, Token, TokenError, TokenType};
 
@@ -69,13 +70,13 @@ fn view_metadata(name: &str, description: &str, fields: &[&str], read_only: &[&s
     for field in fields {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": true, "read_only": false, "label": super::field_label(field)}),
+            json!({"type": "string", "required": true, "read_only": false, "label": crate::http::drf::field_label(field)}),
         );
     }
     for field in read_only {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": false, "read_only": true, "label": super::field_label(field)}),
+            json!({"type": "string", "required": false, "read_only": true, "label": crate::http::drf::field_label(field)}),
         );
     }
     json!({
@@ -115,7 +116,7 @@ pub async fn issue_pair_in(
         if state.settings.simple_jwt.check_revoke_token {
             extra.insert(
                 state.settings.simple_jwt.revoke_token_claim.clone(),
-                Value::from(super::auth::password_hash_claim(&user.password)),
+                Value::from(crate::http::extract::password_hash_claim(&user.password)),
             );
         }
         let refresh = rules.refresh_for_user_with(user.id, extra, now.timestamp(), &mut rng);

@@ -11,10 +11,11 @@ use subtle::ConstantTimeEq;
 
 use crate::accounts;
 use crate::audit::{self, Event, Subject};
-use crate::http::body::{DrfData, Fields};
-use crate::http::client_ip::ClientIp;
-use crate::http::token_api::issue_pair;
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::api::token_api::issue_pair;
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::extract::ClientIp;
+use crate::http::{ApiError, AppState};
 use crate::storage::{ExternalAccount, SyncOutcome};
 
 /// Compare digests so neither content nor length leaks through timing.

@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use super::logout::revoked_since;
 use super::{outstanding, read_refresh};
 use crate::audit::{self, Event, Subject};
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::{ApiError, AppState};
 use crate::storage::{RotateOutcome, Rotation};
 use crate::tokens::{Token, TokenError, TokenType, UserIdClaim};
 

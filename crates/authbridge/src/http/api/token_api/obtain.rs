@@ -12,9 +12,11 @@ use zeroize::Zeroizing;
 
 use super::issue_pair;
 use crate::audit::{self, Event, Subject};
-use crate::http::body::{DrfData, Fields};
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, json_response, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::extract::ClientIp;
+use crate::http::{ApiError, AppState};
 use crate::limits::{throttled_detail, Decision};
 use crate::passwords::PasswordError;
 use crate::storage::User;

@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::http::body::{DrfData, Fields};
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::{ApiError, AppState};
 
 pub fn metadata(_: &AppState) -> Value {
     super::view_metadata(

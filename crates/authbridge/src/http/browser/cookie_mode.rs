@@ -5,7 +5,7 @@
 //!
 //! CSRF: a cookie is ambient authority, so in cookie mode
 //! - refresh and blacklist requests (before the token is touched), and obtain before its answer
-//!   sets the cookies, pass the Origin / Sec-Fetch-Site check (`http::csrf`): browsers label
+//!   sets the cookies, pass the Origin / Sec-Fetch-Site check (`http::browser::csrf`): browsers label
 //!   cross-site requests, and only authbridge's own origin (`AUTHBRIDGE_PUBLIC_URL` when set),
 //!   `AUTHBRIDGE_TRUSTED_ORIGINS` and the origins CORS allows with credentials are accepted, never
 //!   `null` (a request with neither header is not from a browser and carries no victim's cookie);
@@ -22,9 +22,11 @@ use rand::Rng;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::body::{DrfData, Fields};
-use super::{csrf, json_response, ApiError, AppState};
+use super::csrf;
 use crate::config::cookies::SameSite;
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::{ApiError, AppState};
 
 /// Django's `CSRF_COOKIE_NAME`, `CSRF_HEADER_NAME` and `CSRF_COOKIE_AGE`.
 pub const CSRF_COOKIE: &str = "csrftoken";

@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use super::{ApiError, AppState};
+use crate::http::{ApiError, AppState};
 use crate::storage::User;
 use crate::tokens::{Token, TokenType, UserIdClaim};
 

@@ -12,9 +12,9 @@ use axum::Router;
 use serde_json::{Map, Value};
 
 use super::token_api::logout::revoked_since;
-use super::{ApiError, AppState};
 use crate::audit::{self, Event, Subject};
-use crate::http::client_ip::ClientIp;
+use crate::http::extract::ClientIp;
+use crate::http::{ApiError, AppState};
 use crate::storage::{FamilyState, User};
 use crate::tokens::{TokenType, UserIdClaim};
 

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::drf::json_response;
+use crate::http::{ApiError, AppState};
 
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let doc = state.tokens.keys.jwks().ok_or(ApiError::NotFound)?;

@@ -16,10 +16,11 @@ use serde_json::{json, Value};
 
 use super::outstanding;
 use crate::audit::{self, Event, Subject};
-use crate::http::auth::JwtUser;
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::extract::JwtUser;
+use crate::http::{ApiError, AppState};
 use crate::storage::{password_fingerprint, PasswordCheck, User};
 use crate::tokens::{TokenError, TokenType, UserIdClaim};
 
