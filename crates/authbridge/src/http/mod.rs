@@ -19,7 +19,7 @@ use axum::Router;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use error::ApiError;
+pub use error::DrfError;
 
 use crate::clock::DynClock;
 use crate::config::Settings;
@@ -122,7 +122,7 @@ pub fn ops_router(state: AppState) -> Router {
     Router::new()
         .merge(api::health::routes())
         .merge(ops::routes())
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { DrfError::NotFound })
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             (state, edge::Listener::Ops),
@@ -160,5 +160,5 @@ async fn fallback(req: Request) -> Response {
                 .unwrap_or_else(|_| StatusCode::MOVED_PERMANENTLY.into_response());
         }
     }
-    ApiError::NotFound.into_response()
+    DrfError::NotFound.into_response()
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::error::DrfError;
 use super::extract::JwtUser;
 use super::AppState;
 
@@ -45,7 +45,7 @@ pub fn drf_view(
                     json_response(StatusCode::OK, &metadata(&state))
                 },
             )
-            .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method) }),
+            .fallback(|method: Method| async move { DrfError::MethodNotAllowed(method) }),
         allow,
     )
 }
@@ -67,7 +67,7 @@ pub fn drf_view_authenticated(
                 },
             )
             .fallback(|_: JwtUser, method: Method| async move {
-                ApiError::MethodNotAllowed(method)
+                DrfError::MethodNotAllowed(method)
             }),
         allow,
     )
@@ -114,7 +114,7 @@ async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
     if acceptable {
         next.run(req).await
     } else {
-        ApiError::NotAcceptable.into_response()
+        DrfError::NotAcceptable.into_response()
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::token_api::logout::revoked_since;
 use crate::audit::{self, Event, Subject};
 use crate::http::extract::ClientIp;
-use crate::http::{ApiError, AppState};
+use crate::http::{AppState, DrfError};
 use crate::storage::{FamilyState, User};
 use crate::tokens::{TokenType, UserIdClaim};
 
@@ -44,22 +44,22 @@ pub struct AuthJsSession {
     pub family: String,
 }
 
-fn session_invalid() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn session_invalid() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "Auth.js session is invalid or expired".into(),
         code: Some("session_not_valid"),
     }
 }
 
-fn not_linked() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn not_linked() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "Auth.js session is not linked to a Django user".into(),
         code: Some("user_not_linked"),
     }
 }
 
-fn session_revoked() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn session_revoked() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "Auth.js session has been signed out".into(),
         code: Some("session_revoked"),
     }
@@ -79,10 +79,10 @@ fn cookie_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 impl FromRequestParts<AppState> for AuthJsSession {
-    type Rejection = ApiError;
+    type Rejection = DrfError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let decoder = state.authjs.as_ref().ok_or(ApiError::NotFound)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DrfError> {
+        let decoder = state.authjs.as_ref().ok_or(DrfError::NotFound)?;
         let now = state.clock.now().timestamp();
         let cookies = cookie_pairs(&parts.headers);
         let mut saw_cookie = false;
@@ -118,7 +118,7 @@ impl FromRequestParts<AppState> for AuthJsSession {
             return Err(if saw_cookie {
                 session_invalid()
             } else {
-                ApiError::NotAuthenticated
+                DrfError::NotAuthenticated
             });
         };
         let client = ClientIp::from_request_parts(parts, state)
@@ -172,7 +172,7 @@ fn refresh_claim<'a>(claims: &'a Map<String, Value>, paths: &[String]) -> Option
     })
 }
 
-type Refusal = (ApiError, &'static str, Option<i64>);
+type Refusal = (DrfError, &'static str, Option<i64>);
 
 /// The Django user a session names, and its login. Only a claim authbridge issued counts: the
 /// session must carry an authbridge refresh token (what `/api/token/`, `/api/users/sync` or
@@ -208,13 +208,13 @@ async fn linked_user(
     let UserIdClaim::Id(id) = token.user_id(&state.tokens.rules) else {
         return Err((not_linked(), "refresh_token_without_user", None));
     };
-    let internal = |e: crate::storage::StorageError| (ApiError::from(e), "storage", Some(id));
+    let internal = |e: crate::storage::StorageError| (DrfError::from(e), "storage", Some(id));
     let family = match state.store.family_state(jti, now).await.map_err(internal)? {
         FamilyState::Live { family } => family,
         FamilyState::Revoked => return Err((session_revoked(), "family_revoked", Some(id))),
     };
     let user = state.store.user_by_id(id).await.map_err(internal)?.ok_or((
-        ApiError::AuthenticationFailed {
+        DrfError::AuthenticationFailed {
             detail: "User not found".into(),
             code: Some("user_not_found"),
         },
@@ -223,7 +223,7 @@ async fn linked_user(
     ))?;
     if state.settings.simple_jwt.check_user_is_active && !user.is_active {
         return Err((
-            ApiError::AuthenticationFailed {
+            DrfError::AuthenticationFailed {
                 detail: "User is inactive".into(),
                 code: Some("user_inactive"),
             },

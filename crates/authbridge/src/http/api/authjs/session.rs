@@ -12,7 +12,7 @@ use crate::http::api::token_api::issue_pair_in;
 use crate::http::browser::csrf;
 use crate::http::drf::json_response;
 use crate::http::extract::ClientIp;
-use crate::http::{ApiError, AppState};
+use crate::http::{AppState, DrfError};
 use crate::storage::User;
 
 pub fn user_json(user: &User) -> Value {
@@ -63,7 +63,7 @@ pub async fn exchange(
     client: ClientIp,
     headers: HeaderMap,
     session: AuthJsSession,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     if session.from_cookie {
         csrf::check(&state.settings, &headers)?;
     }

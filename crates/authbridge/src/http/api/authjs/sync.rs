@@ -15,7 +15,7 @@ use crate::http::api::token_api::issue_pair;
 use crate::http::drf::body::{DrfData, Fields};
 use crate::http::drf::json_response;
 use crate::http::extract::ClientIp;
-use crate::http::{ApiError, AppState};
+use crate::http::{AppState, DrfError};
 use crate::storage::{ExternalAccount, SyncOutcome};
 
 /// Compare digests so neither content nor length leaks through timing.
@@ -30,21 +30,21 @@ pub async fn sync(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let expected = state
         .settings
         .service_token
         .as_ref()
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(DrfError::NotFound)?;
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        None => return Err(ApiError::NotAuthenticated),
+        None => return Err(DrfError::NotAuthenticated),
         Some(p) if !service_token_ok(p, expected.expose_secret()) => {
-            return Err(ApiError::AuthenticationFailed {
+            return Err(DrfError::AuthenticationFailed {
                 detail: "Invalid service token.".into(),
                 code: Some("invalid_service_token"),
             })
@@ -65,7 +65,7 @@ pub async fn sync(
         if !e.contains('@') || e.len() > 254 {
             let mut f = Fields::new(&data);
             let _ = f.char_field("provider");
-            return Err(ApiError::field("email", "Enter a valid email address."));
+            return Err(DrfError::field("email", "Enter a valid email address."));
         }
     }
     fields.finish()?;
@@ -94,7 +94,7 @@ pub async fn sync(
             },
         );
     };
-    let not_linked = |detail: &str| ApiError::Conflict {
+    let not_linked = |detail: &str| DrfError::Conflict {
         detail: detail.into(),
         code: "OAuthAccountNotLinked",
     };
@@ -117,7 +117,7 @@ pub async fn sync(
         }
         SyncOutcome::Inactive(u) => {
             refused("inactive", Some(u.id));
-            return Err(ApiError::AuthenticationFailed {
+            return Err(DrfError::AuthenticationFailed {
                 detail: "User is inactive".into(),
                 code: Some("user_inactive"),
             });

@@ -6,10 +6,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::drf::json_response;
-use crate::http::{ApiError, AppState};
+use crate::http::{AppState, DrfError};
 
-pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let doc = state.tokens.keys.jwks().ok_or(ApiError::NotFound)?;
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, DrfError> {
+    let doc = state.tokens.keys.jwks().ok_or(DrfError::NotFound)?;
     let mut res = json_response(StatusCode::OK, &doc).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -13,7 +13,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::http::drf::drf_view;
-use crate::http::{ApiError, AppState};
+use crate::http::{AppState, DrfError};
 use crate::storage::{OutstandingToken, User};
 use crate::tokens::{epoch_to_datetime, Token, TokenError, TokenType};
 
@@ -95,7 +95,7 @@ pub struct IssuedPair {
     pub access: String,
 }
 
-pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, ApiError> {
+pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, DrfError> {
     issue_pair_in(state, user, None).await
 }
 
@@ -105,7 +105,7 @@ pub async fn issue_pair_in(
     state: &AppState,
     user: &User,
     family: Option<&str>,
-) -> Result<IssuedPair, ApiError> {
+) -> Result<IssuedPair, DrfError> {
     let now = state.clock.now();
     // Before the new token exists: a password changed since last seen revokes only older ones.
     logout::note_password(state, user, now).await?;
@@ -123,8 +123,8 @@ pub async fn issue_pair_in(
         let access = rules.access_from_refresh(&refresh, now.timestamp(), &mut rng);
         (refresh, access)
     };
-    let refresh_raw = state.tokens.encode(&refresh).map_err(ApiError::internal)?;
-    let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
+    let refresh_raw = state.tokens.encode(&refresh).map_err(DrfError::internal)?;
+    let access_raw = state.tokens.encode(&access).map_err(DrfError::internal)?;
     state
         .store
         .outstand(
@@ -170,7 +170,7 @@ async fn read_refresh(
     raw: &str,
     now: i64,
     blacklist_is_final: bool,
-) -> Result<(Token, bool), ApiError> {
+) -> Result<(Token, bool), DrfError> {
     let token = state.tokens.decode(raw, now)?;
     let jti = token.jti(&state.tokens.rules).ok_or(TokenError::NoId)?;
     let blacklisted = state.store.is_blacklisted(jti).await?;
