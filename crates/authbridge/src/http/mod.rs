@@ -10,6 +10,8 @@ pub mod extract;
 #[cfg(test)]
 mod fuzz;
 pub mod ops;
+#[cfg(test)]
+mod test_support;
 
 use axum::body::Body;
 use axum::extract::Request;
