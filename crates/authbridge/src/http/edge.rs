@@ -184,27 +184,25 @@ pub async fn edge(
     let elapsed = started.elapsed();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let client = client.0;
+    // `tracing` fixes a line's level where it is written: one line, two levels (see `Listener`).
+    macro_rules! access_line {
+        ($level:expr) => {
+            tracing::event!(
+                target: "authbridge::access",
+                $level,
+                method = %method,
+                path = %path,
+                status,
+                latency_ms = format_args!("{latency_ms:.2}"),
+                client = %client,
+                request_id = %id,
+                "request"
+            )
+        };
+    }
     match listener {
-        Listener::Public => tracing::info!(
-            target: "authbridge::access",
-            method = %method,
-            path = %path,
-            status,
-            latency_ms = format_args!("{latency_ms:.2}"),
-            client = %client,
-            request_id = %id,
-            "request"
-        ),
-        Listener::Ops => tracing::debug!(
-            target: "authbridge::access",
-            method = %method,
-            path = %path,
-            status,
-            latency_ms = format_args!("{latency_ms:.2}"),
-            client = %client,
-            request_id = %id,
-            "request"
-        ),
+        Listener::Public => access_line!(tracing::Level::INFO),
+        Listener::Ops => access_line!(tracing::Level::DEBUG),
     }
     let method = method_label(&method);
     metrics::counter!(
