@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{drf_view, ApiError, AppState};
+use crate::http::drf::drf_view;
+use crate::http::{AppState, DrfError};
 use crate::storage::{OutstandingToken, User};
 use crate::tokens::{epoch_to_datetime, Token, TokenError, TokenType};
 
@@ -69,13 +70,13 @@ fn view_metadata(name: &str, description: &str, fields: &[&str], read_only: &[&s
     for field in fields {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": true, "read_only": false, "label": super::field_label(field)}),
+            json!({"type": "string", "required": true, "read_only": false, "label": crate::http::drf::field_label(field)}),
         );
     }
     for field in read_only {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": false, "read_only": true, "label": super::field_label(field)}),
+            json!({"type": "string", "required": false, "read_only": true, "label": crate::http::drf::field_label(field)}),
         );
     }
     json!({
@@ -94,7 +95,7 @@ pub struct IssuedPair {
     pub access: String,
 }
 
-pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, ApiError> {
+pub async fn issue_pair(state: &AppState, user: &User) -> Result<IssuedPair, DrfError> {
     issue_pair_in(state, user, None).await
 }
 
@@ -104,7 +105,7 @@ pub async fn issue_pair_in(
     state: &AppState,
     user: &User,
     family: Option<&str>,
-) -> Result<IssuedPair, ApiError> {
+) -> Result<IssuedPair, DrfError> {
     let now = state.clock.now();
     // Before the new token exists: a password changed since last seen revokes only older ones.
     logout::note_password(state, user, now).await?;
@@ -115,15 +116,15 @@ pub async fn issue_pair_in(
         if state.settings.simple_jwt.check_revoke_token {
             extra.insert(
                 state.settings.simple_jwt.revoke_token_claim.clone(),
-                Value::from(super::auth::password_hash_claim(&user.password)),
+                Value::from(crate::http::extract::password_hash_claim(&user.password)),
             );
         }
         let refresh = rules.refresh_for_user_with(user.id, extra, now.timestamp(), &mut rng);
         let access = rules.access_from_refresh(&refresh, now.timestamp(), &mut rng);
         (refresh, access)
     };
-    let refresh_raw = state.tokens.encode(&refresh).map_err(ApiError::internal)?;
-    let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
+    let refresh_raw = state.tokens.encode(&refresh).map_err(DrfError::internal)?;
+    let access_raw = state.tokens.encode(&access).map_err(DrfError::internal)?;
     state
         .store
         .outstand(
@@ -169,7 +170,7 @@ async fn read_refresh(
     raw: &str,
     now: i64,
     blacklist_is_final: bool,
-) -> Result<(Token, bool), ApiError> {
+) -> Result<(Token, bool), DrfError> {
     let token = state.tokens.decode(raw, now)?;
     let jti = token.jti(&state.tokens.rules).ok_or(TokenError::NoId)?;
     let blacklisted = state.store.is_blacklisted(jti).await?;

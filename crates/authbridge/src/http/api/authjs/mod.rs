@@ -6,15 +6,14 @@ mod sync;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{Map, Value};
 
 use super::token_api::logout::revoked_since;
-use super::{ApiError, AppState};
 use crate::audit::{self, Event, Subject};
-use crate::http::client_ip::ClientIp;
+use crate::http::extract::{bearer_token, cookie_pairs, ClientIp};
+use crate::http::{AppState, DrfError};
 use crate::storage::{FamilyState, User};
 use crate::tokens::{TokenType, UserIdClaim};
 
@@ -44,53 +43,39 @@ pub struct AuthJsSession {
     pub family: String,
 }
 
-fn session_invalid() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn session_invalid() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "Auth.js session is invalid or expired".into(),
         code: Some("session_not_valid"),
     }
 }
 
-fn not_linked() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn not_linked() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "Auth.js session is not linked to a Django user".into(),
         code: Some("user_not_linked"),
     }
 }
 
-fn session_revoked() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn session_revoked() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "Auth.js session has been signed out".into(),
         code: Some("session_revoked"),
     }
 }
 
-fn cookie_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            Some((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
-        })
-        .collect()
-}
-
 impl FromRequestParts<AppState> for AuthJsSession {
-    type Rejection = ApiError;
+    type Rejection = DrfError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let decoder = state.authjs.as_ref().ok_or(ApiError::NotFound)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DrfError> {
+        let decoder = state.authjs.as_ref().ok_or(DrfError::NotFound)?;
         let now = state.clock.now().timestamp();
-        let cookies = cookie_pairs(&parts.headers);
+        let cookies: Vec<_> = cookie_pairs(&parts.headers).collect();
         let mut saw_cookie = false;
         let mut decoded = None;
         for name in COOKIE_NAMES {
-            let pairs = cookies.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let token =
-                authjs_jwe::reassemble_chunks(pairs, name).map_err(|_| session_invalid())?;
+            let token = authjs_jwe::reassemble_chunks(cookies.iter().copied(), name)
+                .map_err(|_| session_invalid())?;
             if let Some(token) = token {
                 saw_cookie = true;
                 if let Ok(claims) = decoder.decode_cookie(&token, name, now) {
@@ -100,25 +85,19 @@ impl FromRequestParts<AppState> for AuthJsSession {
             }
         }
         if decoded.is_none() && !saw_cookie {
-            if let Some(auth) = parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-            {
-                if let Some(raw) = auth.strip_prefix("Bearer ") {
-                    let raw = percent_encoding::percent_decode_str(raw.trim()).decode_utf8_lossy();
-                    let (_, claims) = decoder
-                        .decode_bearer(&raw, now)
-                        .map_err(|_| session_invalid())?;
-                    decoded = Some((claims, false));
-                }
+            if let Some(raw) = bearer_token(&parts.headers) {
+                let raw = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+                let (_, claims) = decoder
+                    .decode_bearer(&raw, now)
+                    .map_err(|_| session_invalid())?;
+                decoded = Some((claims, false));
             }
         }
         let Some((claims, from_cookie)) = decoded else {
             return Err(if saw_cookie {
                 session_invalid()
             } else {
-                ApiError::NotAuthenticated
+                DrfError::NotAuthenticated
             });
         };
         let client = ClientIp::from_request_parts(parts, state)
@@ -172,7 +151,7 @@ fn refresh_claim<'a>(claims: &'a Map<String, Value>, paths: &[String]) -> Option
     })
 }
 
-type Refusal = (ApiError, &'static str, Option<i64>);
+type Refusal = (DrfError, &'static str, Option<i64>);
 
 /// The Django user a session names, and its login. Only a claim authbridge issued counts: the
 /// session must carry an authbridge refresh token (what `/api/token/`, `/api/users/sync` or
@@ -208,28 +187,18 @@ async fn linked_user(
     let UserIdClaim::Id(id) = token.user_id(&state.tokens.rules) else {
         return Err((not_linked(), "refresh_token_without_user", None));
     };
-    let internal = |e: crate::storage::StorageError| (ApiError::from(e), "storage", Some(id));
+    let internal = |e: crate::storage::StorageError| (DrfError::from(e), "storage", Some(id));
     let family = match state.store.family_state(jti, now).await.map_err(internal)? {
         FamilyState::Live { family } => family,
         FamilyState::Revoked => return Err((session_revoked(), "family_revoked", Some(id))),
     };
     let user = state.store.user_by_id(id).await.map_err(internal)?.ok_or((
-        ApiError::AuthenticationFailed {
-            detail: "User not found".into(),
-            code: Some("user_not_found"),
-        },
+        DrfError::user_not_found(),
         "user_not_found",
         Some(id),
     ))?;
     if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-        return Err((
-            ApiError::AuthenticationFailed {
-                detail: "User is inactive".into(),
-                code: Some("user_inactive"),
-            },
-            "inactive",
-            Some(id),
-        ));
+        return Err((DrfError::user_inactive(), "inactive", Some(id)));
     }
     let issued_at = token.claims.get("iat").and_then(Value::as_i64);
     Ok((user, family, issued_at))

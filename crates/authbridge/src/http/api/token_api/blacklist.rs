@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 
 use super::{outstanding, read_refresh};
 use crate::audit::{self, Event, Subject};
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 use crate::tokens::UserIdClaim;
 
 pub fn metadata(_: &AppState) -> Value {
@@ -26,7 +27,7 @@ pub async fn blacklist(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
 
     let now = state.clock.now();

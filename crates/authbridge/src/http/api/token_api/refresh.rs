@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use super::logout::revoked_since;
 use super::{outstanding, read_refresh};
 use crate::audit::{self, Event, Subject};
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 use crate::storage::{RotateOutcome, Rotation};
 use crate::tokens::{Token, TokenError, TokenType, UserIdClaim};
 
@@ -24,8 +25,8 @@ pub fn metadata(_: &AppState) -> Value {
     )
 }
 
-fn no_active_account() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn no_active_account() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "No active account found for the given token.".into(),
         code: None,
     }
@@ -70,7 +71,7 @@ async fn user_check(
             let issued_at = token.claims.get("iat").and_then(Value::as_i64);
             if let Some(revoked) = revoked_since(state, &user, issued_at, client).await? {
                 refused(revoked.reason());
-                return Err(ApiError::from(TokenError::Blacklisted).into());
+                return Err(DrfError::from(TokenError::Blacklisted).into());
             }
             Ok(Some(id))
         }
@@ -80,12 +81,12 @@ async fn user_check(
 /// A refused user check. An inactive user's tokens are revoked once the answer is settled (the
 /// answer stays simplejwt's: a token blacklisted before is "Token is blacklisted").
 struct Refused {
-    error: ApiError,
+    error: DrfError,
     inactive_user: Option<i64>,
 }
 
-impl From<ApiError> for Refused {
-    fn from(error: ApiError) -> Self {
+impl From<DrfError> for Refused {
+    fn from(error: DrfError) -> Self {
         Self {
             error,
             inactive_user: None,
@@ -95,13 +96,13 @@ impl From<ApiError> for Refused {
 
 impl From<crate::storage::StorageError> for Refused {
     fn from(error: crate::storage::StorageError) -> Self {
-        ApiError::from(error).into()
+        DrfError::from(error).into()
     }
 }
 
 impl Refused {
     /// The answer, after revoking an inactive user's tokens.
-    async fn settle(self, state: &AppState) -> ApiError {
+    async fn settle(self, state: &AppState) -> DrfError {
         if let Some(id) = self.inactive_user {
             match state.store.revoke_user(id, state.clock.now()).await {
                 Ok(revoked) => {
@@ -119,7 +120,7 @@ pub async fn refresh(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let refused = |reason| {
         audit::record(
             Event::RefreshRefused,
@@ -141,8 +142,8 @@ pub async fn refresh(
             },
         ),
         // Refusals with a known user were recorded where they happened.
-        Err(ApiError::Token(TokenError::Blacklisted)) => refused("blacklisted"),
-        Err(ApiError::Token(_)) => refused("token_not_valid"),
+        Err(DrfError::Token(TokenError::Blacklisted)) => refused("blacklisted"),
+        Err(DrfError::Token(_)) => refused("token_not_valid"),
         Err(_) => {}
     }
     result.map(|(response, _)| response)
@@ -153,7 +154,7 @@ async fn rotate_or_refresh(
     client: ClientIp,
     headers: &HeaderMap,
     data: &DrfData,
-) -> Result<(Response, Option<i64>), ApiError> {
+) -> Result<(Response, Option<i64>), DrfError> {
     let raw = cookie_mode::refresh_token(state, headers, data)?;
     let respond = |body| cookie_mode::respond_with_refreshed(state, headers, body);
 
@@ -178,7 +179,7 @@ async fn rotate_or_refresh(
                 .verify(&token, Some(TokenType::Refresh), now.timestamp())
             {
                 Ok(()) => user_check(state, &token, client).await,
-                Err(e) => Err(ApiError::from(e).into()),
+                Err(e) => Err(DrfError::from(e).into()),
             };
         match checked {
             Ok(user_id) => (token, user_id),
@@ -206,12 +207,12 @@ async fn rotate_or_refresh(
             rules.rotate(&token, now.timestamp(), &mut rng),
         )
     };
-    let access_raw = state.tokens.encode(&access).map_err(ApiError::internal)?;
+    let access_raw = state.tokens.encode(&access).map_err(DrfError::internal)?;
     if !jwt.rotate_refresh_tokens {
         return Ok((respond(json!({"access": access_raw}))?, user_id));
     }
 
-    let new_raw = state.tokens.encode(&new).map_err(ApiError::internal)?;
+    let new_raw = state.tokens.encode(&new).map_err(DrfError::internal)?;
     let new_row = outstanding(state, &new, &new_raw, user_id, now);
     if !jwt.blacklist_after_rotation {
         // The old token stays valid (simplejwt's behaviour without blacklisting); the new one

@@ -16,10 +16,11 @@ use serde_json::{json, Value};
 
 use super::outstanding;
 use crate::audit::{self, Event, Subject};
-use crate::http::auth::JwtUser;
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::extract::JwtUser;
+use crate::http::{AppState, DrfError};
 use crate::storage::{password_fingerprint, PasswordCheck, User};
 use crate::tokens::{TokenError, TokenType, UserIdClaim};
 
@@ -48,7 +49,7 @@ pub async fn logout(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
     let now = state.clock.now();
     let token = state.tokens.decode(&raw, now.timestamp())?;
@@ -84,7 +85,7 @@ pub async fn logout_all(
     client: ClientIp,
     headers: HeaderMap,
     auth: JwtUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let now = state.clock.now();
     let revoked = state.store.revoke_user(auth.user.id, now).await?;
     tracing::debug!(user_id = auth.user.id, revoked, "logged out everywhere");
@@ -125,7 +126,7 @@ pub async fn revoked_since(
     user: &User,
     issued_at: Option<i64>,
     client: ClientIp,
-) -> Result<Option<Revoked>, ApiError> {
+) -> Result<Option<Revoked>, DrfError> {
     let now = state.clock.now();
     let fingerprint = password_fingerprint(&user.password);
     match state
@@ -165,7 +166,7 @@ pub async fn note_password(
     state: &AppState,
     user: &User,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), DrfError> {
     let fingerprint = password_fingerprint(&user.password);
     if let PasswordCheck::Changed { revoked } = state
         .store

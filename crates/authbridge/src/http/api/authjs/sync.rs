@@ -2,54 +2,26 @@
 //! Django user is found or created and linked, and gets a simplejwt pair.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use secrecy::ExposeSecret;
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::accounts;
 use crate::audit::{self, Event, Subject};
-use crate::http::body::{DrfData, Fields};
-use crate::http::client_ip::ClientIp;
-use crate::http::token_api::issue_pair;
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::api::token_api::issue_pair;
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::extract::{check_service_token, ClientIp};
+use crate::http::{AppState, DrfError};
 use crate::storage::{ExternalAccount, SyncOutcome};
-
-/// Compare digests so neither content nor length leaks through timing.
-fn service_token_ok(presented: &str, expected: &str) -> bool {
-    Sha256::digest(presented.as_bytes())
-        .ct_eq(&Sha256::digest(expected.as_bytes()))
-        .into()
-}
 
 pub async fn sync(
     State(state): State<AppState>,
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
-    let expected = state
-        .settings
-        .service_token
-        .as_ref()
-        .ok_or(ApiError::NotFound)?;
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
-        None => return Err(ApiError::NotAuthenticated),
-        Some(p) if !service_token_ok(p, expected.expose_secret()) => {
-            return Err(ApiError::AuthenticationFailed {
-                detail: "Invalid service token.".into(),
-                code: Some("invalid_service_token"),
-            })
-        }
-        Some(_) => {}
-    }
+) -> Result<Response, DrfError> {
+    check_service_token(&state, &headers)?;
 
     let mut fields = Fields::new(&data);
     let provider = fields.char_field("provider");
@@ -64,7 +36,7 @@ pub async fn sync(
         if !e.contains('@') || e.len() > 254 {
             let mut f = Fields::new(&data);
             let _ = f.char_field("provider");
-            return Err(ApiError::field("email", "Enter a valid email address."));
+            return Err(DrfError::field("email", "Enter a valid email address."));
         }
     }
     fields.finish()?;
@@ -93,7 +65,7 @@ pub async fn sync(
             },
         );
     };
-    let not_linked = |detail: &str| ApiError::Conflict {
+    let not_linked = |detail: &str| DrfError::Conflict {
         detail: detail.into(),
         code: "OAuthAccountNotLinked",
     };
@@ -116,10 +88,7 @@ pub async fn sync(
         }
         SyncOutcome::Inactive(u) => {
             refused("inactive", Some(u.id));
-            return Err(ApiError::AuthenticationFailed {
-                detail: "User is inactive".into(),
-                code: Some("user_inactive"),
-            });
+            return Err(DrfError::user_inactive());
         }
     };
     audit::record(
