@@ -2,6 +2,8 @@
 # Auth.js interop suite: real @auth/core (v5) and next-auth@4 against a live authbridge.
 #   AUTHBRIDGE_BIN   authbridge binary (default: <repo>/target/debug/authbridge)
 #   BUILD=1          run `cargo build -p authbridge` first
+#   INTEROP_BACKEND  sqlite (default) or postgres: every authbridge the tests start gets a fresh
+#                    database of its own on TEST_DATABASE_URL's server (created, then dropped)
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=CSRF).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -4,6 +4,8 @@
 #   AUTHBRIDGE_BIN   authbridge binary (default: <repo>/target/debug/authbridge)
 #   CHROMIUM         browser binary (default: /usr/bin/chromium, apt-get installed when missing)
 #   BUILD=1          run `cargo build -p authbridge` first
+#   INTEROP_BACKEND  sqlite (default) or postgres: every authbridge the tests start gets a fresh
+#                    database of its own on TEST_DATABASE_URL's server (created, then dropped)
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=CSRF).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +19,11 @@ export AUTHBRIDGE_BIN="${AUTHBRIDGE_BIN:-$repo/target/debug/authbridge}"
 if [[ ! -x "$AUTHBRIDGE_BIN" ]]; then
   echo "authbridge binary not found at $AUTHBRIDGE_BIN (build it: cargo build -p authbridge, or BUILD=1 $0)" >&2
   exit 2
+fi
+
+# PostgreSQL databases are created through the venv's psycopg (interop/shared/db.mjs).
+if [[ "${INTEROP_BACKEND:-sqlite}" == postgres ]]; then
+  "$repo/scripts/setup-python"
 fi
 
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"

@@ -1,7 +1,8 @@
 // Shared helpers for the Auth.js <-> authbridge interop tests.
 //
 // - startAuthbridge(): runs the real authbridge binary on 127.0.0.1:0 with a
-//   fresh SQLite database in a temp dir.
+//   fresh database of its own: SQLite in a temp dir, or PostgreSQL with
+//   INTEROP_BACKEND=postgres (../../shared/db.mjs).
 // - Auth.js side: drives the real @auth/core `Auth()` with the example config
 //   (examples/authjs/authbridge-config.mjs) through its HTTP interface.
 import { spawn, spawnSync } from "node:child_process";
@@ -12,6 +13,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { Auth } from "@auth/core";
+
+import { BACKEND, makeDatabase } from "../../shared/db.mjs";
 import { decode as decodeV5 } from "@auth/core/jwt";
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,13 +28,15 @@ export const randomSecret = (n = 32) => randomBytes(n).toString("base64url");
 
 const STARTUP_TIMEOUT_MS = Number(process.env.AUTHBRIDGE_STARTUP_TIMEOUT_MS || 60_000);
 
-function baseEnv(dir, overrides) {
+export { BACKEND };
+
+function baseEnv(databaseUrl, overrides) {
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     RUST_BACKTRACE: "1",
     ...(process.env.RUST_LOG && { RUST_LOG: process.env.RUST_LOG }),
-    DATABASE_URL: `sqlite:///${join(dir, "db.sqlite3")}`,
+    DATABASE_URL: databaseUrl,
     DJANGO_SECRET_KEY: `interop-${randomSecret(48)}`,
     AUTH_SECRET: randomSecret(),
     AUTHBRIDGE_SERVICE_TOKEN: randomSecret(),
@@ -59,7 +64,8 @@ export async function startAuthbridge(env = {}) {
     );
   }
   const dir = mkdtempSync(join(tmpdir(), "authbridge-authjs-"));
-  const fullEnv = baseEnv(dir, env);
+  const database = makeDatabase(dir, "authjs");
+  const fullEnv = baseEnv(database.url, env);
   const child = spawn(BIN, ["serve", "--bind", "127.0.0.1:0"], {
     env: fullEnv,
     stdio: ["ignore", "pipe", "pipe"],
@@ -136,6 +142,7 @@ export async function startAuthbridge(env = {}) {
         await exited;
         clearTimeout(t);
       }
+      database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

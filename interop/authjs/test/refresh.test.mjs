@@ -10,7 +10,6 @@
 //   authbridge's database (its own table `authbridge_refresh_rotation`): the server
 //   has no clock to inject from outside, so its record of when is moved instead.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { after, before, describe as suite, test } from "node:test";
 
 import {
@@ -27,6 +26,7 @@ import {
   verifyHs256,
   V5_COOKIE,
 } from "./helpers.mjs";
+import { execute } from "../../shared/db.mjs";
 
 const PASSWORD = "correct horse battery staple";
 // Long enough that the five concurrent refreshes land inside it however slow the
@@ -50,16 +50,11 @@ after(async () => {
 
 /** Every rotation recorded so far happened an hour ago, well outside GRACE. */
 function passGraceWindow() {
-  const db = server.env.DATABASE_URL.replace(/^sqlite:\/\//, "");
-  const sql =
-    `UPDATE "authbridge_refresh_rotation" SET "rotated_at" = ` +
-    `strftime('%Y-%m-%d %H:%M:%f', "rotated_at", '-1 hour')`;
-  const r = spawnSync("python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)", db, sql], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  assert.ok(Number(r.stdout) > 0, `no rotation recorded to move back: ${r.stdout}`);
+  const sqlite = server.env.DATABASE_URL.startsWith("sqlite:");
+  // SQLite keeps Django's text timestamps; PostgreSQL a timestamptz.
+  const earlier = sqlite ? `strftime('%Y-%m-%d %H:%M:%f', "rotated_at", '-1 hour')` : `"rotated_at" - interval '1 hour'`;
+  const n = execute(server.env.DATABASE_URL, `UPDATE "authbridge_refresh_rotation" SET "rotated_at" = ${earlier}`);
+  assert.ok(n > 0, `no rotation recorded to move back: ${n}`);
 }
 
 /** fetch that counts calls to /api/token/refresh/ */

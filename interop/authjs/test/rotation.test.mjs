@@ -1,6 +1,6 @@
-// Secret rotation: authbridge with AUTH_SECRET=new, AUTH_SECRET_1=old (Auth.js's
-// own rotation scheme) accepts session cookies written by Auth.js under either
-// secret; NEXTAUTH_SECRET serves next-auth v4 cookies.
+// Secret rotation: authbridge with AUTH_SECRET=new, AUTH_SECRET_1=old and AUTH_SECRET_2/_3
+// older still (Auth.js's own rotation scheme) accepts session cookies written by Auth.js under
+// any of them; NEXTAUTH_SECRET serves next-auth v4 cookies.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
@@ -24,12 +24,20 @@ const PASSWORD = "correct horse battery staple";
 const OLD = `old-${randomSecret()}`;
 const NEW = `new-${randomSecret()}`;
 const V4 = `v4-${randomSecret()}`;
+const OLDER = `older-${randomSecret()}`;
+const OLDEST = `oldest-${randomSecret()}`;
 let server;
 let aliceId;
 let aliceRefresh; // an authbridge refresh token: what ties a session to its Django user
 
 before(async () => {
-  server = await startAuthbridge({ AUTH_SECRET: NEW, AUTH_SECRET_1: OLD, NEXTAUTH_SECRET: V4 });
+  server = await startAuthbridge({
+    AUTH_SECRET: NEW,
+    AUTH_SECRET_1: OLD,
+    AUTH_SECRET_2: OLDER,
+    AUTH_SECRET_3: OLDEST,
+    NEXTAUTH_SECRET: V4,
+  });
   server.createUser("alice", { email: "a@example.com", password: PASSWORD });
   const r = await api(server, "POST", "/api/token/", { json: { username: "alice", password: PASSWORD } });
   assert.equal(r.status, 200, describe("POST /api/token/", r));
@@ -63,6 +71,16 @@ async function assertAccepted(cookie, what) {
 test("cookie written by the old deployment (secret = old) is accepted", async () => {
   const { token } = await signedInCookie(OLD);
   await assertAccepted(`${V5_COOKIE}=${token}`, "cookie minted with AUTH_SECRET_1");
+});
+
+test("cookies written two and three rotations ago (AUTH_SECRET_2, AUTH_SECRET_3) are accepted", async () => {
+  for (const [secret, name] of [
+    [OLDER, "AUTH_SECRET_2"],
+    [OLDEST, "AUTH_SECRET_3"],
+  ]) {
+    const { token } = await signedInCookie(secret);
+    await assertAccepted(`${V5_COOKIE}=${token}`, `cookie minted with ${name}`);
+  }
 });
 
 test("cookie written after rotation (secret = [new, old]) is accepted", async () => {

@@ -86,6 +86,8 @@ def request(method, path, body_b64="", content_type=None, headers=None):
     return {
         "status": resp.status_code,
         "headers": {k.lower(): v for k, v in resp.headers.items()},
+        # Cookies are not in resp.headers: each is one Set-Cookie line as Django's handler writes it.
+        "set_cookies": [m.OutputString() for m in resp.cookies.values()],
         "body_b64": base64.b64encode(resp.content).decode(),
     }
 

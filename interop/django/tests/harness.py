@@ -127,6 +127,7 @@ class Resp:
     status: int
     headers: dict  # lower-case names
     body: bytes
+    set_cookies: list = field(default_factory=list)  # one "name=value; attr..." string per cookie
 
     def json(self):
         return json.loads(self.body)
@@ -196,7 +197,7 @@ class DjangoAgent:
                 "headers": headers or {},
             }
         )
-        return Resp(r["status"], r["headers"], base64.b64decode(r["body_b64"]))
+        return Resp(r["status"], r["headers"], base64.b64decode(r["body_b64"]), r.get("set_cookies", []))
 
     def me(self, access: str) -> Resp:
         """GET /api/me/ through Django's stock JWTAuthentication."""
@@ -366,7 +367,12 @@ class Authbridge:
         r = self.session.request(
             method, self.url + path, data=body, headers=hdrs, allow_redirects=False, timeout=60
         )
-        return Resp(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
+        return Resp(
+            r.status_code,
+            {k.lower(): v for k, v in r.headers.items()},
+            r.content,
+            r.raw.headers.getlist("Set-Cookie"),
+        )
 
     def post_json(self, path, obj, headers=None) -> Resp:
         return self.request("POST", path, json.dumps(obj).encode(), "application/json", headers)

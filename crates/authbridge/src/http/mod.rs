@@ -84,6 +84,7 @@ const SLASH_ROUTES: &[&str] = &[
 /// `/metrics` is not here: it is served on the operations listener only (`ops_router`).
 pub fn router(state: AppState) -> Router {
     let cors = browser::cors::CorsLayer::from_settings(&state.settings.cors);
+    let challenge = challenge(&state.settings.simple_jwt.auth_header_types);
     Router::new()
         .merge(api::health::routes())
         .merge(api::token_api::routes(&state.settings))
@@ -91,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::authjs::routes())
         .fallback(fallback)
         .with_state(state.clone())
+        .layer(axum::middleware::map_response(move |res: Response| {
+            let challenge = challenge.clone();
+            async move { with_challenge(res, challenge) }
+        }))
         .layer(axum::extract::DefaultBodyLimit::max(
             drf::body::MAX_BODY_BYTES,
         ))
@@ -116,6 +121,24 @@ pub fn router(state: AppState) -> Router {
             (state, edge::Listener::Public),
             edge::edge,
         ))
+}
+
+/// simplejwt's `authenticate_header`: `<AUTH_HEADER_TYPES[0]> realm="api"` on every 401 (DRF asks
+/// the first authentication class). `None` when that is the errors' own `Bearer realm="api"`.
+fn challenge(types: &[String]) -> Option<HeaderValue> {
+    let first = types.first().filter(|t| t.as_str() != "Bearer")?;
+    HeaderValue::from_str(&format!("{first} realm=\"api\"")).ok()
+}
+
+fn with_challenge(mut res: Response, challenge: Option<HeaderValue>) -> Response {
+    if let Some(value) = challenge {
+        if let Some(current) = res.headers_mut().get_mut(header::WWW_AUTHENTICATE) {
+            if current.as_bytes() == b"Bearer realm=\"api\"" {
+                *current = value;
+            }
+        }
+    }
+    res
 }
 
 /// The operations listener (`AUTHBRIDGE_OPS_BIND`): `/healthz`, `/readyz` and `/metrics`, with

@@ -13,6 +13,7 @@ mod clock;
 mod edge;
 mod mixed_writes;
 mod sessions;
+mod settings;
 mod storage;
 mod support;
 mod throttle;
