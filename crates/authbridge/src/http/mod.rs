@@ -33,10 +33,11 @@ pub use error::ApiError;
 use crate::clock::DynClock;
 use crate::config::Settings;
 use crate::passwords::PasswordService;
+use crate::random::DynRandom;
 use crate::storage::DynStore;
 use crate::tokens::TokenService;
 
-/// Everything handlers need, injected (no globals): storage, clock, keys, hashers.
+/// Everything handlers need, injected (no globals): storage, clock, randomness, keys, hashers.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -46,6 +47,8 @@ pub struct Inner {
     pub tokens: TokenService,
     pub passwords: PasswordService,
     pub clock: DynClock,
+    /// Randomness (`crate::random`): jtis, salts, unusable passwords, CSRF secrets.
+    pub random: DynRandom,
     pub authjs: Option<authjs_jwe::SessionDecoder>,
     /// Failed-login throttling and lockout (`crate::limits`).
     pub limiter: crate::limits::LoginLimiter,

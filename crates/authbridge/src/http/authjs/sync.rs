@@ -9,8 +9,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::accounts;
 use crate::audit::{self, Event, Subject};
+use crate::flows::accounts;
 use crate::http::body::{DrfData, Fields};
 use crate::http::client_ip::ClientIp;
 use crate::http::token_api::issue_pair;
