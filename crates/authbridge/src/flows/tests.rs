@@ -26,11 +26,13 @@ struct World {
 impl World {
     /// simplejwt's settings with rotation, blacklist after rotation and a 10 s grace window.
     async fn rotating() -> Self {
-        let mut jwt = SimpleJwt::default();
-        jwt.rotate_refresh_tokens = true;
-        jwt.blacklist_after_rotation = true;
-        jwt.refresh_token_grace_period = 10;
-        Self::new(jwt).await
+        Self::new(SimpleJwt {
+            rotate_refresh_tokens: true,
+            blacklist_after_rotation: true,
+            refresh_token_grace_period: 10,
+            ..SimpleJwt::default()
+        })
+        .await
     }
 
     async fn new(jwt: SimpleJwt) -> Self {

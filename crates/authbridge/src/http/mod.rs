@@ -10,6 +10,7 @@ pub mod cors;
 pub mod csrf;
 pub mod edge;
 pub mod error;
+mod flow;
 #[cfg(test)]
 mod fuzz;
 mod health;

@@ -10,7 +10,6 @@ use super::AuthJsSession;
 use crate::audit::{self, Event, Subject};
 use crate::http::client_ip::ClientIp;
 use crate::http::csrf;
-use crate::http::token_api::issue_pair_in;
 use crate::http::{json_response, ApiError, AppState};
 use crate::storage::User;
 
@@ -67,7 +66,10 @@ pub async fn exchange(
         csrf::check(&state.settings, &headers)?;
     }
     // The pair joins the session's login: signing the session out ends it too.
-    let pair = issue_pair_in(&state, &session.user, Some(&session.family)).await?;
+    let pair = state
+        .flows()
+        .issue_pair(&session.user, Some(&session.family))
+        .await?;
     audit::record(
         Event::SessionExchange,
         Subject {

@@ -1,5 +1,5 @@
 //! `POST /api/users/sync`: a server (the Auth.js backend) reports an OAuth/OIDC sign-in; the
-//! Django user is found or created and linked, and gets a simplejwt pair.
+//! Django user is found or created and linked, and gets a simplejwt pair (`crate::flows::accounts`).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -9,13 +9,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::audit::{self, Event, Subject};
-use crate::flows::accounts;
 use crate::http::body::{DrfData, Fields};
 use crate::http::client_ip::ClientIp;
-use crate::http::token_api::issue_pair;
 use crate::http::{json_response, ApiError, AppState};
-use crate::storage::{ExternalAccount, SyncOutcome};
+use crate::model::ExternalAccount;
 
 /// Compare digests so neither content nor length leaks through timing.
 fn service_token_ok(presented: &str, expected: &str) -> bool {
@@ -79,61 +76,17 @@ pub async fn sync(
         image,
         email_linking,
     };
-    let unusable = django_hashers::make_unusable_password(&mut rand::rng());
-    let template = accounts::new_user(&account, &state.settings.username_field, unusable);
-    let now = state.clock.now();
-    let refused = |reason: &'static str, user_id: Option<i64>| {
-        audit::record(
-            Event::SyncRefused,
-            Subject {
-                user_id,
-                client: Some(client.0),
-                reason: Some(reason),
-                ..Subject::default()
-            },
-        );
-    };
-    let not_linked = |detail: &str| ApiError::Conflict {
-        detail: detail.into(),
-        code: "OAuthAccountNotLinked",
-    };
-    let (user, created) = match state.store.sync_account(&account, &template, now).await? {
-        SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => (u, false),
-        SyncOutcome::Created(u) => (u, true),
-        SyncOutcome::EmailNotVerified => {
-            refused("email_not_verified", None);
-            return Err(not_linked(
-                "A user with this email already exists, and the provider did not verify the email. \
-                 Sign in the way you did before to link this account.",
-            ));
-        }
-        SyncOutcome::EmailLinkingRefused => {
-            refused("email_linking_refused", None);
-            return Err(not_linked(
-                "A user with this email already exists, and this provider may not link to it by \
-                 email. Sign in the way you did before to link this account.",
-            ));
-        }
-        SyncOutcome::Inactive(u) => {
-            refused("inactive", Some(u.id));
-            return Err(ApiError::AuthenticationFailed {
-                detail: "User is inactive".into(),
-                code: Some("user_inactive"),
-            });
-        }
-    };
-    audit::record(
-        Event::Sync,
-        Subject {
-            username: Some(&user.username),
-            user_id: Some(user.id),
-            client: Some(client.0),
-            reason: Some(if created { "created" } else { "linked" }),
-        },
-    );
-    let pair = issue_pair(&state, &user).await?;
+    let synced = state
+        .flows()
+        .sync_account(&account, &state.settings.username_field, client.0)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"user_id": user.id, "access": pair.access, "refresh": pair.refresh, "created": created}),
+        &json!({
+            "user_id": synced.user.id,
+            "access": synced.pair.access,
+            "refresh": synced.pair.refresh,
+            "created": synced.created,
+        }),
     ))
 }
