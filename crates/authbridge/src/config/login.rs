@@ -28,7 +28,7 @@ section! {
             parse::int_in(0, 100_000);
         /// Largest request body accepted by the login endpoint.
         "AUTHBRIDGE_LOGIN_MAX_BODY_BYTES" max_body_bytes: usize = DEFAULT_LOGIN_MAX_BODY_BYTES,
-            parse::int_in(1024, crate::http::body::MAX_BODY_BYTES as i64);
+            parse::int_in(1024, crate::http::drf::body::MAX_BODY_BYTES as i64);
         /// Where failed-login counters live.
         "AUTHBRIDGE_LOGIN_THROTTLE" backend: ThrottleBackend = ThrottleBackend::Auto, backend;
         /// Redis for the counters (and `auto` then picks it).

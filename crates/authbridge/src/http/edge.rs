@@ -25,7 +25,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 use tracing::Instrument;
 
-use super::client_ip::ClientIp;
+use super::extract::ClientIp;
 use super::AppState;
 use crate::config::edge::canonical;
 use crate::config::EdgeSettings;
@@ -176,7 +176,8 @@ pub async fn edge(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let span = tracing::info_span!("request", request_id = %id);
-    let mut res = next.run(req).instrument(span).await;
+    let mut res = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| super::error::log_internal(&res, &method, &route));
     res.headers_mut().insert(REQUEST_ID, request_id);
     let status = res.status().as_u16();
     let elapsed = started.elapsed();

@@ -2,7 +2,7 @@
 //! randomness, and their refusals in DRF/simplejwt's words (the same bodies and status codes the
 //! views answered with before the rules moved out of them).
 
-use super::{ApiError, Inner};
+use super::{DrfError, Inner};
 use crate::flows::{FlowError, Flows, SessionRefusal};
 
 impl Inner {
@@ -17,21 +17,21 @@ impl Inner {
     }
 }
 
-fn authentication_failed(detail: &str, code: Option<&'static str>) -> ApiError {
-    ApiError::AuthenticationFailed {
+fn authentication_failed(detail: &str, code: Option<&'static str>) -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: detail.into(),
         code,
     }
 }
 
-fn not_linked(detail: &str) -> ApiError {
-    ApiError::Conflict {
+fn not_linked(detail: &str) -> DrfError {
+    DrfError::Conflict {
         detail: detail.into(),
         code: "OAuthAccountNotLinked",
     }
 }
 
-impl From<FlowError> for ApiError {
+impl From<FlowError> for DrfError {
     fn from(e: FlowError) -> Self {
         match e {
             FlowError::Token(e) => Self::Token(e),

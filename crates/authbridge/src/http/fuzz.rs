@@ -7,8 +7,8 @@
 use proptest::prelude::*;
 use std::path::PathBuf;
 
-use super::body::{multipart_fields, parse_form, parse_json};
-use super::pyjson;
+use super::drf::body::{multipart_fields, parse_form, parse_json};
+use super::drf::pyjson;
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,35 +1,26 @@
 //! HTTP: the router assembled from one module per capability, the shared state, and the
 //! middleware stack (built in `router`, where its order is explained).
 
-pub mod auth;
-mod authjs;
-pub mod body;
-pub mod client_ip;
-pub mod cookie_mode;
-pub mod cors;
-pub mod csrf;
+pub mod api;
+pub mod browser;
+pub mod drf;
 pub mod edge;
 pub mod error;
+pub mod extract;
 mod flow;
 #[cfg(test)]
 mod fuzz;
-mod health;
-mod me;
 pub mod ops;
-mod pyjson;
-pub mod token_api;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::MethodRouter;
 use axum::Router;
-use serde_json::Value;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use error::ApiError;
+pub use error::DrfError;
 
 use crate::clock::DynClock;
 use crate::config::Settings;
@@ -68,20 +59,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// DRF's `JSONRenderer`: compact, unescaped unicode, `application/json` without charset.
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response()
-}
-
 /// Paths that exist with a trailing slash; the same path without it gets Django's `APPEND_SLASH`
 /// redirect.
 const SLASH_ROUTES: &[&str] = &[
@@ -98,7 +75,7 @@ const SLASH_ROUTES: &[&str] = &[
 ///    host check included) gets its client address, request id, request line and metrics, and
 ///    `X-Forwarded-*` from untrusted peers are gone before anything reads them;
 /// 2. security headers Django's middleware adds, applied to every response including errors;
-/// 3. CORS (`cors::CorsLayer`, only when an origin is allowed), outside everything that can answer
+/// 3. CORS (`browser::cors::CorsLayer`, only when an origin is allowed), outside everything that can answer
 ///    (the host check, handlers, the fallback, DRF's 405s, extractor errors) so every one of those
 ///    responses gets its CORS headers and `Vary`, while a preflight is answered before any handler
 ///    runs (django-cors-headers sits before `CommonMiddleware` the same way);
@@ -108,15 +85,17 @@ const SLASH_ROUTES: &[&str] = &[
 ///
 /// `/metrics` is not here: it is served on the operations listener only (`ops_router`).
 pub fn router(state: AppState) -> Router {
-    let cors = cors::CorsLayer::from_settings(&state.settings.cors);
+    let cors = browser::cors::CorsLayer::from_settings(&state.settings.cors);
     Router::new()
-        .merge(health::routes())
-        .merge(token_api::routes(&state.settings))
-        .merge(me::routes())
-        .merge(authjs::routes())
+        .merge(api::health::routes())
+        .merge(api::token_api::routes(&state.settings))
+        .merge(api::me::routes())
+        .merge(api::authjs::routes())
         .fallback(fallback)
         .with_state(state.clone())
-        .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            drf::body::MAX_BODY_BYTES,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             edge::host_check,
@@ -145,9 +124,9 @@ pub fn router(state: AppState) -> Router {
 /// the edge middleware (request lines at `debug`) and no host check.
 pub fn ops_router(state: AppState) -> Router {
     Router::new()
-        .merge(health::routes())
+        .merge(api::health::routes())
         .merge(ops::routes())
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { DrfError::NotFound })
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             (state, edge::Listener::Ops),
@@ -185,104 +164,5 @@ async fn fallback(req: Request) -> Response {
                 .unwrap_or_else(|_| StatusCode::MOVED_PERMANENTLY.into_response());
         }
     }
-    ApiError::NotFound.into_response()
-}
-
-/// A DRF `APIView` with the given methods: content negotiation first (406 for an `Accept` no
-/// renderer satisfies), `Allow` and `Vary: Accept` on every response, OPTIONS answered with DRF's
-/// metadata (built per request: it can depend on settings such as `USERNAME_FIELD`), other
-/// methods refused with DRF's 405.
-pub fn drf_view(
-    methods: MethodRouter<AppState>,
-    allow: &'static str,
-    metadata: fn(&AppState) -> Value,
-) -> MethodRouter<AppState> {
-    drf_headers(
-        methods
-            .options(
-                move |axum::extract::State(state): axum::extract::State<AppState>| async move {
-                    json_response(StatusCode::OK, &metadata(&state))
-                },
-            )
-            .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method) }),
-        allow,
-    )
-}
-
-/// `drf_view` for a view with `IsAuthenticated`: DRF authenticates and checks permissions in
-/// `initial()`, before it looks for the method's handler, so OPTIONS and a method the view lacks
-/// get the authentication error (401) first, and only an authenticated caller sees 200 or 405.
-pub fn drf_view_authenticated(
-    methods: MethodRouter<AppState>,
-    allow: &'static str,
-    metadata: fn(&AppState) -> Value,
-) -> MethodRouter<AppState> {
-    drf_headers(
-        methods
-            .options(
-                move |_: auth::JwtUser,
-                      axum::extract::State(state): axum::extract::State<AppState>| async move {
-                    json_response(StatusCode::OK, &metadata(&state))
-                },
-            )
-            .fallback(|_: auth::JwtUser, method: Method| async move {
-                ApiError::MethodNotAllowed(method)
-            }),
-        allow,
-    )
-}
-
-fn drf_headers(methods: MethodRouter<AppState>, allow: &'static str) -> MethodRouter<AppState> {
-    let allow_value = HeaderValue::from_static(allow);
-    methods
-        .layer(axum::middleware::from_fn(negotiate))
-        .layer(axum::middleware::map_response(move |mut res: Response| {
-            let allow_value = allow_value.clone();
-            async move {
-                let headers = res.headers_mut();
-                headers.insert(header::ALLOW, allow_value);
-                headers.insert(header::VARY, HeaderValue::from_static("Accept"));
-                res
-            }
-        }))
-}
-
-/// DRF's renderers are JSON and the browsable API (`text/html`, answered with JSON here); an
-/// `Accept` header that neither satisfies gets 406 before anything else runs.
-async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
-    let acceptable = match req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-    {
-        None => true,
-        Some(accept) if accept.trim().is_empty() => true,
-        Some(accept) => accept.split(',').any(|range| {
-            let media = range
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            matches!(
-                media.as_str(),
-                "*/*" | "*" | "application/*" | "application/json" | "text/*" | "text/html"
-            )
-        }),
-    };
-    if acceptable {
-        next.run(req).await
-    } else {
-        ApiError::NotAcceptable.into_response()
-    }
-}
-
-/// DRF's label for a field: its name with underscores as spaces, first letter capitalised.
-pub fn field_label(name: &str) -> String {
-    let spaced = name.replace('_', " ");
-    let mut chars = spaced.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    DrfError::NotFound.into_response()
 }

@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{Map, Value};
 
-use super::{ApiError, AppState};
 use crate::flows::{FlowError, SessionRefusal};
-use crate::http::client_ip::ClientIp;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 use crate::model::User;
 
 pub fn routes() -> Router<AppState> {
@@ -42,7 +42,7 @@ pub struct AuthJsSession {
     pub family: String,
 }
 
-fn session_invalid() -> ApiError {
+fn session_invalid() -> DrfError {
     FlowError::Session(SessionRefusal::Invalid).into()
 }
 
@@ -60,10 +60,10 @@ fn cookie_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 impl FromRequestParts<AppState> for AuthJsSession {
-    type Rejection = ApiError;
+    type Rejection = DrfError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let decoder = state.authjs.as_ref().ok_or(ApiError::NotFound)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DrfError> {
+        let decoder = state.authjs.as_ref().ok_or(DrfError::NotFound)?;
         let now = state.clock.now().timestamp();
         let cookies = cookie_pairs(&parts.headers);
         let mut saw_cookie = false;
@@ -99,7 +99,7 @@ impl FromRequestParts<AppState> for AuthJsSession {
             return Err(if saw_cookie {
                 session_invalid()
             } else {
-                ApiError::NotAuthenticated
+                DrfError::NotAuthenticated
             });
         };
         let client = ClientIp::from_request_parts(parts, state)

@@ -7,8 +7,9 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use super::auth::JwtUser;
-use super::{drf_view_authenticated, json_response, AppState};
+use crate::http::drf::{drf_view_authenticated, json_response};
+use crate::http::extract::JwtUser;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     fn metadata(_: &AppState) -> serde_json::Value {

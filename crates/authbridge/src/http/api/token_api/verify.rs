@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::http::body::{DrfData, Fields};
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::{AppState, DrfError};
 
 pub fn metadata(_: &AppState) -> Value {
     super::view_metadata(
@@ -17,7 +18,7 @@ pub fn metadata(_: &AppState) -> Value {
     )
 }
 
-pub async fn verify(State(state): State<AppState>, data: DrfData) -> Result<Response, ApiError> {
+pub async fn verify(State(state): State<AppState>, data: DrfData) -> Result<Response, DrfError> {
     let mut fields = Fields::new(&data);
     let raw = fields.char_field("token");
     fields.finish()?;
@@ -28,7 +29,7 @@ pub async fn verify(State(state): State<AppState>, data: DrfData) -> Result<Resp
     if state.settings.simple_jwt.blacklist_after_rotation {
         if let Some(jti) = token.jti(&state.tokens.rules) {
             if state.store.is_blacklisted(jti).await? {
-                return Err(ApiError::NonField("Token is blacklisted".into()));
+                return Err(DrfError::NonField("Token is blacklisted".into()));
             }
         }
     }

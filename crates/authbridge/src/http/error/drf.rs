@@ -1,17 +1,18 @@
-//! One error type for every endpoint, rendered in the format of the peer the endpoint imitates:
-//! DRF/simplejwt JSON for the token API, RFC 6749 error JSON for OAuth 2 endpoints, and small HTML
-//! pages for browser-facing pages. Handlers return `ApiError`; nothing else builds error bodies.
+//! Django REST framework's and simplejwt's errors: `{"detail": ..}` (with simplejwt's `"code"`),
+//! serializer field errors, and `WWW-Authenticate` on every 401 as DRF sends it.
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+use super::Internal;
+use crate::http::drf::json_response;
 use crate::tokens::TokenError;
 
 const WWW_AUTHENTICATE: HeaderValue = HeaderValue::from_static("Bearer realm=\"api\"");
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum DrfError {
     /// simplejwt's `InvalidToken`: 401 `{"detail": <message>, "code": "token_not_valid"}`.
     #[error("{0}")]
     Token(TokenError),
@@ -53,28 +54,14 @@ pub enum ApiError {
     NotAcceptable,
     #[error("Request body too large.")]
     PayloadTooLarge,
-    /// RFC 6749 §5.2 error response (OAuth 2 / OIDC endpoints).
-    #[error("{error}")]
-    OAuth {
-        status: StatusCode,
-        error: &'static str,
-        description: Option<String>,
-    },
-    /// A small HTML page (browser-facing endpoints).
-    #[error("{title}")]
-    Html {
-        status: StatusCode,
-        title: String,
-        message: String,
-    },
     /// Anything unexpected: logged with its cause, answered without it.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Internal),
 }
 
-impl ApiError {
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        Self::Internal(e.to_string())
+impl DrfError {
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(Internal::new(cause))
     }
 
     pub fn field(name: &str, message: &str) -> Self {
@@ -97,7 +84,6 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::OAuth { status, .. } | Self::Html { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,75 +105,44 @@ impl ApiError {
             Self::Conflict { detail, code } => json!({"detail": detail, "code": code}),
             Self::Fields(map) => Value::Object(map.clone()),
             Self::NonField(msg) => json!({"non_field_errors": [msg]}),
-            Self::OAuth {
-                error, description, ..
-            } => match description {
-                Some(d) => json!({"error": error, "error_description": d}),
-                None => json!({"error": error}),
-            },
             Self::Internal(_) => json!({"detail": "A server error occurred."}),
             other => json!({"detail": other.to_string()}),
         }
     }
 }
 
-impl From<TokenError> for ApiError {
+impl From<TokenError> for DrfError {
     fn from(e: TokenError) -> Self {
         Self::Token(e)
     }
 }
 
-impl From<crate::storage::StorageError> for ApiError {
+impl From<crate::storage::StorageError> for DrfError {
     fn from(e: crate::storage::StorageError) -> Self {
         Self::internal(e)
     }
 }
 
-impl From<crate::passwords::PasswordTaskError> for ApiError {
+impl From<crate::passwords::PasswordTaskError> for DrfError {
     fn from(e: crate::passwords::PasswordTaskError) -> Self {
         Self::internal(e)
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for DrfError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let Self::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
+        let mut response = json_response(status, &self.body());
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, WWW_AUTHENTICATE);
         }
-        let mut response = match &self {
-            Self::Html { title, message, .. } => {
-                let page = format!(
-                    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body><h1>{}</h1><p>{}</p></body></html>\n",
-                    escape_html(title),
-                    escape_html(title),
-                    escape_html(message)
-                );
-                (
-                    status,
-                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                    page,
-                )
-                    .into_response()
-            }
-            _ => super::json_response(status, &self.body()),
-        };
-        let headers = response.headers_mut();
-        if status == StatusCode::UNAUTHORIZED && !matches!(self, Self::OAuth { .. }) {
-            headers.insert(header::WWW_AUTHENTICATE, WWW_AUTHENTICATE);
-        }
-        if matches!(self, Self::OAuth { .. }) {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Self::Internal(internal) = self {
+            internal.attach(&mut response);
         }
         response
     }
-}
-
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -197,11 +152,11 @@ mod tests {
     #[test]
     fn bodies_match_drf_and_simplejwt() {
         assert_eq!(
-            ApiError::Token(TokenError::Expired).body().to_string(),
+            DrfError::Token(TokenError::Expired).body().to_string(),
             r#"{"detail":"Token is expired","code":"token_not_valid"}"#
         );
         assert_eq!(
-            ApiError::AuthenticationFailed {
+            DrfError::AuthenticationFailed {
                 detail: "No active account found with the given credentials".into(),
                 code: None
             }
@@ -210,24 +165,14 @@ mod tests {
             r#"{"detail":"No active account found with the given credentials"}"#
         );
         assert_eq!(
-            ApiError::NonField("Token is blacklisted".into())
+            DrfError::NonField("Token is blacklisted".into())
                 .body()
                 .to_string(),
             r#"{"non_field_errors":["Token is blacklisted"]}"#
         );
         assert_eq!(
-            ApiError::MethodNotAllowed(Method::GET).body().to_string(),
+            DrfError::MethodNotAllowed(Method::GET).body().to_string(),
             r#"{"detail":"Method \"GET\" not allowed."}"#
-        );
-        assert_eq!(
-            ApiError::OAuth {
-                status: StatusCode::BAD_REQUEST,
-                error: "invalid_grant",
-                description: None
-            }
-            .body()
-            .to_string(),
-            r#"{"error":"invalid_grant"}"#
         );
     }
 }

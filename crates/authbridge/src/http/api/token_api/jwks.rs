@@ -5,10 +5,11 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::drf::json_response;
+use crate::http::{AppState, DrfError};
 
-pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let doc = state.tokens.keys.jwks().ok_or(ApiError::NotFound)?;
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, DrfError> {
+    let doc = state.tokens.keys.jwks().ok_or(DrfError::NotFound)?;
     let mut res = json_response(StatusCode::OK, &doc).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -5,7 +5,7 @@
 //!
 //! CSRF: a cookie is ambient authority, so in cookie mode
 //! - refresh and blacklist requests (before the token is touched), and obtain before its answer
-//!   sets the cookies, pass the Origin / Sec-Fetch-Site check (`http::csrf`): browsers label
+//!   sets the cookies, pass the Origin / Sec-Fetch-Site check (`http::browser::csrf`): browsers label
 //!   cross-site requests, and only authbridge's own origin (`AUTHBRIDGE_PUBLIC_URL` when set),
 //!   `AUTHBRIDGE_TRUSTED_ORIGINS` and the origins CORS allows with credentials are accepted, never
 //!   `null` (a request with neither header is not from a browser and carries no victim's cookie);
@@ -22,9 +22,11 @@ use rand::Rng;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::body::{DrfData, Fields};
-use super::{csrf, json_response, ApiError, AppState};
+use super::csrf;
 use crate::config::cookies::SameSite;
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::{AppState, DrfError};
 
 /// Django's `CSRF_COOKIE_NAME`, `CSRF_HEADER_NAME` and `CSRF_COOKIE_AGE`.
 pub const CSRF_COOKIE: &str = "csrftoken";
@@ -43,7 +45,7 @@ pub fn refresh_token(
     state: &AppState,
     headers: &HeaderMap,
     data: &DrfData,
-) -> Result<String, ApiError> {
+) -> Result<String, DrfError> {
     let browser = &state.settings.cookies;
     if browser.cookie_mode() {
         // The answer will write or clear cookies: refuse an untrusted browser origin before the
@@ -78,7 +80,7 @@ pub fn respond_with_pair(
     state: &AppState,
     headers: &HeaderMap,
     body: Value,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     respond_with_tokens(state, headers, body, true)
 }
 
@@ -88,7 +90,7 @@ pub fn respond_with_refreshed(
     state: &AppState,
     headers: &HeaderMap,
     body: Value,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     respond_with_tokens(state, headers, body, false)
 }
 
@@ -97,7 +99,7 @@ pub fn respond_logout(
     state: &AppState,
     headers: &HeaderMap,
     body: Value,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let browser = &state.settings.cookies;
     if !browser.cookie_mode() {
         return Ok(json_response(StatusCode::OK, &body));
@@ -122,7 +124,7 @@ fn respond_with_tokens(
     headers: &HeaderMap,
     body: Value,
     login: bool,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let browser = &state.settings.cookies;
     if !browser.cookie_mode() {
         return Ok(json_response(StatusCode::OK, &body));
@@ -196,7 +198,7 @@ fn respond_with_tokens(
 }
 
 /// The Origin / Sec-Fetch-Site check with cookie mode's trusted origins.
-fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), DrfError> {
     let settings = &state.settings;
     csrf::check_with(settings, headers, |origin| {
         settings.trusted_origins.iter().any(|t| t == origin)
@@ -204,12 +206,12 @@ fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     })
 }
 
-fn forbidden(reason: &str) -> ApiError {
-    ApiError::Forbidden(format!("CSRF Failed: {reason}"))
+fn forbidden(reason: &str) -> DrfError {
+    DrfError::Forbidden(format!("CSRF Failed: {reason}"))
 }
 
 /// Django's `CsrfViewMiddleware` check for a header-submitted token, with its messages.
-fn double_submit_check(headers: &HeaderMap) -> Result<(), ApiError> {
+fn double_submit_check(headers: &HeaderMap) -> Result<(), DrfError> {
     let cookie =
         cookie_value(headers, CSRF_COOKIE).ok_or_else(|| forbidden("CSRF cookie not set."))?;
     let secret = csrf_secret(&cookie).ok_or_else(|| forbidden("CSRF cookie not set."))?;
@@ -413,7 +415,7 @@ mod tests {
         let ok = headers(&[("cookie", &cookie), ("x-csrftoken", &secret)]);
         assert!(double_submit_check(&ok).is_ok());
         let detail = |h: &HeaderMap| match double_submit_check(h) {
-            Err(ApiError::Forbidden(d)) => d,
+            Err(DrfError::Forbidden(d)) => d,
             other => panic!("{other:?}"),
         };
         assert_eq!(

@@ -10,7 +10,8 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use super::{json_response, AppState};
+use crate::http::drf::json_response;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -7,8 +7,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
 use super::pyjson;
+use crate::http::error::DrfError;
 
 /// Django's `DATA_UPLOAD_MAX_MEMORY_SIZE` (2.5 MB): larger bodies are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 2_621_440;
@@ -18,7 +18,7 @@ pub const MAX_BODY_BYTES: usize = 2_621_440;
 pub struct DrfData(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for DrfData {
-    type Rejection = ApiError;
+    type Rejection = DrfError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let content_type = req
@@ -50,13 +50,13 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
             if declared == 0 {
                 return Ok(Self::default());
             }
-            return Err(ApiError::UnsupportedMediaType(content_type));
+            return Err(DrfError::UnsupportedMediaType(content_type));
         };
         let body = Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+            .map_err(|_| DrfError::PayloadTooLarge)?;
         if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge);
+            return Err(DrfError::PayloadTooLarge);
         }
         // DRF: an empty body gives empty data, whatever the parser.
         if body.is_empty() {
@@ -76,7 +76,7 @@ enum Kind {
     Multipart,
 }
 
-pub(super) fn parse_form(body: &[u8]) -> DrfData {
+pub(in crate::http) fn parse_form(body: &[u8]) -> DrfData {
     DrfData(
         form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
@@ -84,25 +84,25 @@ pub(super) fn parse_form(body: &[u8]) -> DrfData {
     )
 }
 
-pub(super) fn parse_json(body: &[u8]) -> Result<DrfData, ApiError> {
+pub(in crate::http) fn parse_json(body: &[u8]) -> Result<DrfData, DrfError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         let pos = e.valid_up_to();
         let byte = body.get(pos).copied().unwrap_or(0);
-        ApiError::Parse(format!(
+        DrfError::Parse(format!(
             "JSON parse error - 'utf-8' codec can't decode byte 0x{byte:02x} in position {pos}: invalid start byte"
         ))
     })?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(DrfData(map)),
         // DRF's serializer sees `None` as "no data" rather than as a value of the wrong type.
-        Ok(Value::Null) => Err(ApiError::NonField("No data provided".into())),
-        Ok(other) => Err(ApiError::NonField(format!(
+        Ok(Value::Null) => Err(DrfError::NonField("No data provided".into())),
+        Ok(other) => Err(DrfError::NonField(format!(
             "Invalid data. Expected a dictionary, but got {}.",
             python_type_name(&other)
         ))),
         Err(_) => {
             let message = pyjson::error_message(text).unwrap_or_else(|| "Invalid JSON".into());
-            Err(ApiError::Parse(format!("JSON parse error - {message}")))
+            Err(DrfError::Parse(format!("JSON parse error - {message}")))
         }
     }
 }
@@ -119,9 +119,9 @@ fn python_type_name(v: &Value) -> &'static str {
     }
 }
 
-async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, ApiError> {
+async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, DrfError> {
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
-        ApiError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into())
+        DrfError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into())
     })?;
     Ok(DrfData(multipart_fields(&body, boundary.as_bytes())))
 }
@@ -133,7 +133,7 @@ async fn parse_multipart(content_type: &str, body: Bytes) -> Result<DrfData, Api
 /// header line that is not UTF-8 or has no colon is skipped. Nothing here fails the request:
 /// control bytes in a field name leave that field with a name no serializer field has. Bounded:
 /// one pass over a body already capped at `MAX_BODY_BYTES`, no recursion.
-pub(super) fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
+pub(in crate::http) fn multipart_fields(body: &[u8], boundary: &[u8]) -> Map<String, Value> {
     let mut separator = b"--".to_vec();
     separator.extend_from_slice(boundary);
     let mut fields = Map::new();
@@ -330,11 +330,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), DrfError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Fields(self.errors))
+            Err(DrfError::Fields(self.errors))
         }
     }
 }
@@ -415,10 +415,10 @@ mod tests {
     #[test]
     fn json_errors_are_drfs() {
         assert!(
-            matches!(parse_json(b"[]"), Err(ApiError::NonField(m)) if m == "Invalid data. Expected a dictionary, but got list.")
+            matches!(parse_json(b"[]"), Err(DrfError::NonField(m)) if m == "Invalid data. Expected a dictionary, but got list.")
         );
         assert!(
-            matches!(parse_json(b"{not json"), Err(ApiError::Parse(m)) if m == "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
+            matches!(parse_json(b"{not json"), Err(DrfError::Parse(m)) if m == "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
         );
     }
 }

@@ -8,9 +8,10 @@ use serde_json::{json, Map, Value};
 
 use super::AuthJsSession;
 use crate::audit::{self, Event, Subject};
-use crate::http::client_ip::ClientIp;
-use crate::http::csrf;
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::browser::csrf;
+use crate::http::drf::json_response;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 use crate::storage::User;
 
 pub fn user_json(user: &User) -> Value {
@@ -61,7 +62,7 @@ pub async fn exchange(
     client: ClientIp,
     headers: HeaderMap,
     session: AuthJsSession,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     if session.from_cookie {
         csrf::check(&state.settings, &headers)?;
     }

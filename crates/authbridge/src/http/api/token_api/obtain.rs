@@ -11,9 +11,11 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::audit::{self, Event, Subject};
-use crate::http::body::{DrfData, Fields};
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, json_response, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 use crate::limits::{throttled_detail, Decision};
 use crate::passwords::PasswordError;
 use crate::storage::User;
@@ -30,8 +32,8 @@ pub fn metadata(state: &AppState) -> Value {
     )
 }
 
-fn no_active_account() -> ApiError {
-    ApiError::AuthenticationFailed {
+fn no_active_account() -> DrfError {
+    DrfError::AuthenticationFailed {
         detail: "No active account found with the given credentials".into(),
         code: None,
     }
@@ -58,7 +60,7 @@ pub async fn obtain(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let username_field = state.settings.username_field.as_str();
     let mut fields = Fields::new(&data);
     let username = fields.char_field(username_field);
@@ -162,7 +164,7 @@ async fn authenticate(
     state: &AppState,
     username: &str,
     password: Zeroizing<String>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, DrfError> {
     let user = state.store.user_by_username(username).await?;
     let verdict = match state
         .passwords

@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use super::{ApiError, AppState};
+use crate::http::{AppState, DrfError};
 use crate::storage::User;
 use crate::tokens::{Token, TokenType, UserIdClaim};
 
@@ -15,15 +15,15 @@ pub struct JwtUser {
 }
 
 impl FromRequestParts<AppState> for JwtUser {
-    type Rejection = ApiError;
+    type Rejection = DrfError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DrfError> {
         let header_name = header_name(&state.settings.simple_jwt.auth_header_name);
         let raw = parts
             .headers
             .get(header_name.as_str())
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .ok_or(ApiError::NotAuthenticated)?;
+            .ok_or(DrfError::NotAuthenticated)?;
         let token = raw_token(&raw, &state.settings.simple_jwt.auth_header_types)?;
         authenticate(state, token).await
     }
@@ -40,14 +40,14 @@ fn header_name(meta_key: &str) -> String {
 
 /// `get_raw_token`: split on whitespace; the first part must be one of `AUTH_HEADER_TYPES`
 /// (case-sensitive) or the request is simply unauthenticated; then exactly two parts.
-fn raw_token<'a>(header: &'a str, types: &[String]) -> Result<&'a str, ApiError> {
+fn raw_token<'a>(header: &'a str, types: &[String]) -> Result<&'a str, DrfError> {
     let parts: Vec<&str> = header.split_whitespace().collect();
     match parts.first() {
         Some(scheme) if types.iter().any(|t| t == scheme) => {}
-        _ => return Err(ApiError::NotAuthenticated),
+        _ => return Err(DrfError::NotAuthenticated),
     }
     if parts.len() != 2 {
-        return Err(ApiError::AuthenticationFailed {
+        return Err(DrfError::AuthenticationFailed {
             detail: "Authorization header must contain two space-delimited values".into(),
             code: Some("bad_authorization_header"),
         });
@@ -56,7 +56,7 @@ fn raw_token<'a>(header: &'a str, types: &[String]) -> Result<&'a str, ApiError>
 }
 
 /// `get_validated_token` + `get_user`.
-pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, ApiError> {
+pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, DrfError> {
     let now = state.clock.now().timestamp();
     let token = state
         .tokens
@@ -68,16 +68,16 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, ApiErr
                 .verify(&t, Some(TokenType::Access), now)
                 .map(|()| t)
         })
-        .map_err(|e| ApiError::NoValidTokenType {
+        .map_err(|e| DrfError::NoValidTokenType {
             message: e.to_string(),
         })?;
-    let user_not_found = || ApiError::AuthenticationFailed {
+    let user_not_found = || DrfError::AuthenticationFailed {
         detail: "User not found".into(),
         code: Some("user_not_found"),
     };
     let user = match token.user_id(&state.tokens.rules) {
         UserIdClaim::Absent => {
-            return Err(ApiError::AuthenticationFailed {
+            return Err(DrfError::AuthenticationFailed {
                 detail: "Token contained no recognizable user identification".into(),
                 code: Some("token_not_valid"),
             })
@@ -90,7 +90,7 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, ApiErr
             .ok_or_else(user_not_found)?,
     };
     if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-        return Err(ApiError::AuthenticationFailed {
+        return Err(DrfError::AuthenticationFailed {
             detail: "User is inactive".into(),
             code: Some("user_inactive"),
         });
@@ -101,7 +101,7 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, ApiErr
             .get(&state.settings.simple_jwt.revoke_token_claim)
             .and_then(|v| v.as_str());
         if claim != Some(user.password_hash_claim().as_str()) {
-            return Err(ApiError::AuthenticationFailed {
+            return Err(DrfError::AuthenticationFailed {
                 detail: "The user's password has been changed.".into(),
                 code: Some("password_changed"),
             });
@@ -119,23 +119,23 @@ mod tests {
         let types = vec!["Bearer".to_string()];
         assert!(matches!(
             raw_token("Token abc", &types),
-            Err(ApiError::NotAuthenticated)
+            Err(DrfError::NotAuthenticated)
         ));
         assert!(matches!(
             raw_token("bearer abc", &types),
-            Err(ApiError::NotAuthenticated)
+            Err(DrfError::NotAuthenticated)
         ));
         assert!(matches!(
             raw_token("", &types),
-            Err(ApiError::NotAuthenticated)
+            Err(DrfError::NotAuthenticated)
         ));
         assert!(matches!(
             raw_token("Bearer", &types),
-            Err(ApiError::AuthenticationFailed { .. })
+            Err(DrfError::AuthenticationFailed { .. })
         ));
         assert!(matches!(
             raw_token("Bearer a b", &types),
-            Err(ApiError::AuthenticationFailed { .. })
+            Err(DrfError::AuthenticationFailed { .. })
         ));
         assert_eq!(raw_token("Bearer  abc ", &types).ok(), Some("abc"));
         assert_eq!(header_name("HTTP_AUTHORIZATION"), "authorization");

@@ -13,10 +13,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::http::auth::JwtUser;
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::extract::JwtUser;
+use crate::http::{AppState, DrfError};
 
 pub fn logout_metadata(_: &AppState) -> Value {
     super::view_metadata(
@@ -43,7 +44,7 @@ pub async fn logout(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
     state.flows().logout(&raw, client.0).await?;
     cookie_mode::respond_logout(&state, &headers, json!({}))
@@ -55,7 +56,7 @@ pub async fn logout_all(
     client: ClientIp,
     headers: HeaderMap,
     auth: JwtUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     state.flows().logout_all(&auth.user, client.0).await?;
     cookie_mode::respond_logout(&state, &headers, json!({}))
 }

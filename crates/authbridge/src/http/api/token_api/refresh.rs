@@ -6,9 +6,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::http::body::DrfData;
-use crate::http::client_ip::ClientIp;
-use crate::http::{cookie_mode, ApiError, AppState};
+use crate::http::browser::cookie_mode;
+use crate::http::drf::body::DrfData;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 
 pub fn metadata(_: &AppState) -> Value {
     super::view_metadata(
@@ -24,7 +25,7 @@ pub async fn refresh(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let raw = cookie_mode::refresh_token(&state, &headers, &data)?;
     let refreshed = state.flows().refresh(&raw, client.0).await?;
     let body = match refreshed.refresh {

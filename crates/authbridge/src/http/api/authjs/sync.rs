@@ -9,9 +9,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::body::{DrfData, Fields};
-use crate::http::client_ip::ClientIp;
-use crate::http::{json_response, ApiError, AppState};
+use crate::http::drf::body::{DrfData, Fields};
+use crate::http::drf::json_response;
+use crate::http::extract::ClientIp;
+use crate::http::{AppState, DrfError};
 use crate::model::ExternalAccount;
 
 /// Compare digests so neither content nor length leaks through timing.
@@ -26,21 +27,21 @@ pub async fn sync(
     client: ClientIp,
     headers: HeaderMap,
     data: DrfData,
-) -> Result<Response, ApiError> {
+) -> Result<Response, DrfError> {
     let expected = state
         .settings
         .service_token
         .as_ref()
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(DrfError::NotFound)?;
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        None => return Err(ApiError::NotAuthenticated),
+        None => return Err(DrfError::NotAuthenticated),
         Some(p) if !service_token_ok(p, expected.expose_secret()) => {
-            return Err(ApiError::AuthenticationFailed {
+            return Err(DrfError::AuthenticationFailed {
                 detail: "Invalid service token.".into(),
                 code: Some("invalid_service_token"),
             })
@@ -61,7 +62,7 @@ pub async fn sync(
         if !e.contains('@') || e.len() > 254 {
             let mut f = Fields::new(&data);
             let _ = f.char_field("provider");
-            return Err(ApiError::field("email", "Enter a valid email address."));
+            return Err(DrfError::field("email", "Enter a valid email address."));
         }
     }
     fields.finish()?;

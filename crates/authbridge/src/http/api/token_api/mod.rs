@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{drf_view, AppState};
+use crate::http::drf::drf_view;
+use crate::http::AppState;
 
 /// The login endpoint (the only one that hashes a password) takes bodies of at most
 /// `AUTHBRIDGE_LOGIN_MAX_BODY_BYTES` (64 KiB by default, where Django allows 2.5 MB): a login
@@ -67,13 +68,13 @@ fn view_metadata(name: &str, description: &str, fields: &[&str], read_only: &[&s
     for field in fields {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": true, "read_only": false, "label": super::field_label(field)}),
+            json!({"type": "string", "required": true, "read_only": false, "label": crate::http::drf::field_label(field)}),
         );
     }
     for field in read_only {
         post.insert(
             (*field).into(),
-            json!({"type": "string", "required": false, "read_only": true, "label": super::field_label(field)}),
+            json!({"type": "string", "required": false, "read_only": true, "label": crate::http::drf::field_label(field)}),
         );
     }
     json!({

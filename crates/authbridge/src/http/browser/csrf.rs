@@ -17,10 +17,10 @@
 use axum::http::HeaderMap;
 
 use crate::config::{EdgeSettings, Settings};
-use crate::http::ApiError;
+use crate::http::DrfError;
 
 /// The check with `AUTHBRIDGE_TRUSTED_ORIGINS` as the trusted origins.
-pub fn check(settings: &Settings, headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check(settings: &Settings, headers: &HeaderMap) -> Result<(), DrfError> {
     check_with(settings, headers, |o| {
         settings.trusted_origins.iter().any(|t| t == o)
     })
@@ -55,7 +55,7 @@ pub fn check_with(
     settings: &Settings,
     headers: &HeaderMap,
     is_trusted: impl Fn(&str) -> bool,
-) -> Result<(), ApiError> {
+) -> Result<(), DrfError> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     // `Origin: null` (sandboxed frames, cross-origin redirects) is an untrusted origin, as in
     // Django's CSRF check, not an absent one.
@@ -63,7 +63,7 @@ pub fn check_with(
     let own_origin = own_origin(&settings.edge, headers);
     let origin_ok = |o: &str| o != "null" && (own_origin.as_deref() == Some(o) || is_trusted(o));
     let refuse = |o: &str| {
-        Err(ApiError::Forbidden(format!(
+        Err(DrfError::Forbidden(format!(
             "CSRF Failed: Origin checking failed - {o} does not match any trusted origins."
         )))
     };
@@ -73,7 +73,7 @@ pub fn check_with(
             return match origin {
                 Some(o) if origin_ok(o) => Ok(()),
                 Some(o) => refuse(o),
-                None => Err(ApiError::Forbidden(
+                None => Err(DrfError::Forbidden(
                     "CSRF Failed: Origin header missing on a cross-site request.".into(),
                 )),
             }
