@@ -5,10 +5,10 @@ use chrono::{Duration, TimeZone, Utc};
 use secrecy::SecretString;
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{FlowError, Flows, Refreshed, TokenPair};
+use super::{FlowError, Flows, Refreshed, SessionRefusal, TokenPair};
 use crate::clock::{Clock, MockClock};
 use crate::config::{Algorithm, SimpleJwt};
-use crate::model::{NewUser, User};
+use crate::model::{ExternalAccount, NewUser, User};
 use crate::random::SeededRandom;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{Keys, TokenError, TokenRules, TokenService};
@@ -274,4 +274,70 @@ async fn seeded_randomness_mints_the_same_pair() {
     let (one, two) = (World::rotating().await, World::rotating().await);
     let (a, b) = (one.user("ann").await, two.user("ann").await);
     assert_eq!(one.pair(&a).await.refresh, two.pair(&b).await.refresh);
+}
+
+#[tokio::test]
+async fn a_sync_creates_the_user_once_and_refuses_an_unverified_email() {
+    let world = World::rotating().await;
+    let account = ExternalAccount {
+        provider: "github".into(),
+        provider_account_id: "42".into(),
+        email: Some("ann@example.com".into()),
+        email_verified: true,
+        name: Some("Ann Lee".into()),
+        image: None,
+        email_linking: false,
+    };
+    let flows = world.flows();
+    let sync = |account: ExternalAccount| async move {
+        flows.sync_account(&account, "username", CLIENT).await
+    };
+    let first = sync(account.clone()).await.expect("created");
+    assert!(first.created);
+    assert_eq!(first.user.username, "ann");
+    let again = sync(account.clone()).await.expect("linked");
+    assert!(!again.created);
+    assert_eq!(again.user.id, first.user.id);
+    assert!(world.refresh(&again.pair.refresh).await.is_ok());
+    let unverified = ExternalAccount {
+        provider: "gitlab".into(),
+        provider_account_id: "7".into(),
+        email_verified: false,
+        ..account
+    };
+    assert!(matches!(
+        sync(unverified).await,
+        Err(FlowError::EmailNotVerified)
+    ));
+}
+
+#[tokio::test]
+async fn a_session_stands_for_its_login_until_it_is_signed_out() {
+    let world = World::rotating().await;
+    let user = world.user("ann").await;
+    let pair = world.pair(&user).await;
+    let login = world
+        .flows()
+        .session_login(Some(&pair.refresh), CLIENT)
+        .await
+        .expect("live");
+    assert_eq!(login.user.id, user.id);
+    let refused = |r: Result<_, FlowError>| match r {
+        Err(FlowError::Session(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let flows = world.flows();
+    assert_eq!(
+        refused(flows.session_login(None, CLIENT).await),
+        SessionRefusal::NotLinked
+    );
+    assert_eq!(
+        refused(flows.session_login(Some("not.a.token"), CLIENT).await),
+        SessionRefusal::Invalid
+    );
+    flows.logout(&pair.refresh, CLIENT).await.expect("logout");
+    assert_eq!(
+        refused(flows.session_login(Some(&pair.refresh), CLIENT).await),
+        SessionRefusal::Revoked
+    );
 }
