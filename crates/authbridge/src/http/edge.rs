@@ -116,6 +116,13 @@ fn logged_path(path: &str) -> &str {
     &path[..end]
 }
 
+/// What only a trusted proxy may tell us.
+fn drop_forwarded(headers: &mut HeaderMap) {
+    headers.remove(&X_FORWARDED_FOR);
+    headers.remove(&X_FORWARDED_PROTO);
+    headers.remove(&X_FORWARDED_HOST);
+}
+
 /// The middleware (see the module documentation).
 pub async fn edge(
     State((state, listener)): State<(AppState, Listener)>,
@@ -132,19 +139,13 @@ pub async fn edge(
         Some(peer) => {
             let ip = client_ip(edge, peer, req.headers());
             if !edge.is_trusted_proxy(peer) {
-                let h = req.headers_mut();
-                h.remove(&X_FORWARDED_FOR);
-                h.remove(&X_FORWARDED_PROTO);
-                h.remove(&X_FORWARDED_HOST);
+                drop_forwarded(req.headers_mut());
             }
             ClientIp(ip)
         }
         None => {
             // Built in-process (no connection): nothing forwarded is believed.
-            let h = req.headers_mut();
-            h.remove(&X_FORWARDED_FOR);
-            h.remove(&X_FORWARDED_PROTO);
-            h.remove(&X_FORWARDED_HOST);
+            drop_forwarded(req.headers_mut());
             ClientIp::UNKNOWN
         }
     };

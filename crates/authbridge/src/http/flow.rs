@@ -47,7 +47,7 @@ impl From<FlowError> for DrfError {
                  email. Sign in the way you did before to link this account.",
             ),
             FlowError::UserInactive | FlowError::Session(SessionRefusal::UserInactive) => {
-                authentication_failed("User is inactive", Some("user_inactive"))
+                Self::user_inactive()
             }
             FlowError::Session(SessionRefusal::Invalid) => authentication_failed(
                 "Auth.js session is invalid or expired",
@@ -61,9 +61,7 @@ impl From<FlowError> for DrfError {
                 "Auth.js session has been signed out",
                 Some("session_revoked"),
             ),
-            FlowError::Session(SessionRefusal::UserNotFound) => {
-                authentication_failed("User not found", Some("user_not_found"))
-            }
+            FlowError::Session(SessionRefusal::UserNotFound) => Self::user_not_found(),
             FlowError::Storage(e) => e.into(),
             FlowError::Signing(e) => Self::internal(e),
         }

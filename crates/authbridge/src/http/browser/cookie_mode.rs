@@ -26,6 +26,7 @@ use super::csrf;
 use crate::config::cookies::SameSite;
 use crate::http::drf::body::{DrfData, Fields};
 use crate::http::drf::json_response;
+use crate::http::extract::cookie_value;
 use crate::http::{AppState, DrfError};
 
 /// Django's `CSRF_COOKIE_NAME`, `CSRF_HEADER_NAME` and `CSRF_COOKIE_AGE`.
@@ -267,19 +268,6 @@ fn csrf_secret(token: &str) -> Option<String> {
     }
 }
 
-/// The first cookie of that name (browsers send the most specific path first).
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| k.trim() == name)
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        .filter(|v| !v.is_empty())
-}
-
 #[derive(Clone, Copy)]
 struct Attrs {
     secure: bool,
@@ -362,20 +350,6 @@ mod tests {
             .map(|(s, m)| CSRF_CHARS[(index(s) + index(m)) % CSRF_CHARS.len()] as char)
             .collect();
         format!("{mask}{cipher}")
-    }
-
-    #[test]
-    fn cookie_values() {
-        let h = headers(&[
-            ("cookie", "a=1; refresh=abc.def; b=2"),
-            ("cookie", "refresh=later"),
-        ]);
-        assert_eq!(cookie_value(&h, "refresh").as_deref(), Some("abc.def"));
-        assert_eq!(cookie_value(&h, "missing"), None);
-        assert_eq!(
-            cookie_value(&headers(&[("cookie", "refresh=\"\"")]), "refresh"),
-            None
-        );
     }
 
     #[test]

@@ -26,12 +26,7 @@ impl<S: Send + Sync> FromRequest<S> for DrfData {
             .get(CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .unwrap_or_default();
-        let media = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let media = super::media_type(&content_type);
         let kind = match media.as_str() {
             "application/json" => Some(Kind::Json),
             "application/x-www-form-urlencoded" => Some(Kind::Form),

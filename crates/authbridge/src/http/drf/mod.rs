@@ -99,12 +99,7 @@ async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
         None => true,
         Some(accept) if accept.trim().is_empty() => true,
         Some(accept) => accept.split(',').any(|range| {
-            let media = range
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let media = media_type(range);
             matches!(
                 media.as_str(),
                 "*/*" | "*" | "application/*" | "application/json" | "text/*" | "text/html"
@@ -116,6 +111,17 @@ async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
     } else {
         DrfError::NotAcceptable.into_response()
     }
+}
+
+/// A media type without its parameters, lowercased (`Application/JSON; charset=utf-8` is
+/// `application/json`), for `Content-Type` and each range of `Accept`.
+fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// DRF's label for a field: its name with underscores as spaces, first letter capitalised.

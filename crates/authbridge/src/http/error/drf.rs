@@ -64,6 +64,22 @@ impl DrfError {
         Self::Internal(Internal::new(cause))
     }
 
+    /// simplejwt's `AuthenticationFailed` for a token whose user is gone.
+    pub fn user_not_found() -> Self {
+        Self::AuthenticationFailed {
+            detail: "User not found".into(),
+            code: Some("user_not_found"),
+        }
+    }
+
+    /// simplejwt's `AuthenticationFailed` for a user with `is_active` false.
+    pub fn user_inactive() -> Self {
+        Self::AuthenticationFailed {
+            detail: "User is inactive".into(),
+            code: Some("user_inactive"),
+        }
+    }
+
     pub fn field(name: &str, message: &str) -> Self {
         let mut m = Map::new();
         m.insert(name.into(), json!([message]));

@@ -71,10 +71,6 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, DrfErr
         .map_err(|e| DrfError::NoValidTokenType {
             message: e.to_string(),
         })?;
-    let user_not_found = || DrfError::AuthenticationFailed {
-        detail: "User not found".into(),
-        code: Some("user_not_found"),
-    };
     let user = match token.user_id(&state.tokens.rules) {
         UserIdClaim::Absent => {
             return Err(DrfError::AuthenticationFailed {
@@ -82,18 +78,15 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, DrfErr
                 code: Some("token_not_valid"),
             })
         }
-        UserIdClaim::Unparseable => return Err(user_not_found()),
+        UserIdClaim::Unparseable => return Err(DrfError::user_not_found()),
         UserIdClaim::Id(id) => state
             .store
             .user_by_id(id)
             .await?
-            .ok_or_else(user_not_found)?,
+            .ok_or_else(DrfError::user_not_found)?,
     };
     if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-        return Err(DrfError::AuthenticationFailed {
-            detail: "User is inactive".into(),
-            code: Some("user_inactive"),
-        });
+        return Err(DrfError::user_inactive());
     }
     if state.settings.simple_jwt.check_revoke_token {
         let claim = token

@@ -6,13 +6,12 @@ mod sync;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{Map, Value};
 
 use crate::flows::{FlowError, SessionRefusal};
-use crate::http::extract::ClientIp;
+use crate::http::extract::{bearer_token, cookie_pairs, ClientIp};
 use crate::http::{AppState, DrfError};
 use crate::model::User;
 
@@ -46,32 +45,18 @@ fn session_invalid() -> DrfError {
     FlowError::Session(SessionRefusal::Invalid).into()
 }
 
-fn cookie_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            Some((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
-        })
-        .collect()
-}
-
 impl FromRequestParts<AppState> for AuthJsSession {
     type Rejection = DrfError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DrfError> {
         let decoder = state.authjs.as_ref().ok_or(DrfError::NotFound)?;
         let now = state.clock.now().timestamp();
-        let cookies = cookie_pairs(&parts.headers);
+        let cookies: Vec<_> = cookie_pairs(&parts.headers).collect();
         let mut saw_cookie = false;
         let mut decoded = None;
         for name in COOKIE_NAMES {
-            let pairs = cookies.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let token =
-                authjs_jwe::reassemble_chunks(pairs, name).map_err(|_| session_invalid())?;
+            let token = authjs_jwe::reassemble_chunks(cookies.iter().copied(), name)
+                .map_err(|_| session_invalid())?;
             if let Some(token) = token {
                 saw_cookie = true;
                 if let Ok(claims) = decoder.decode_cookie(&token, name, now) {
@@ -81,18 +66,12 @@ impl FromRequestParts<AppState> for AuthJsSession {
             }
         }
         if decoded.is_none() && !saw_cookie {
-            if let Some(auth) = parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-            {
-                if let Some(raw) = auth.strip_prefix("Bearer ") {
-                    let raw = percent_encoding::percent_decode_str(raw.trim()).decode_utf8_lossy();
-                    let (_, claims) = decoder
-                        .decode_bearer(&raw, now)
-                        .map_err(|_| session_invalid())?;
-                    decoded = Some((claims, false));
-                }
+            if let Some(raw) = bearer_token(&parts.headers) {
+                let raw = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+                let (_, claims) = decoder
+                    .decode_bearer(&raw, now)
+                    .map_err(|_| session_invalid())?;
+                decoded = Some((claims, false));
             }
         }
         let Some((claims, from_cookie)) = decoded else {

@@ -2,25 +2,15 @@
 //! Django user is found or created and linked, and gets a simplejwt pair (`crate::flows::accounts`).
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use secrecy::ExposeSecret;
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::http::drf::body::{DrfData, Fields};
 use crate::http::drf::json_response;
-use crate::http::extract::ClientIp;
+use crate::http::extract::{check_service_token, ClientIp};
 use crate::http::{AppState, DrfError};
 use crate::model::ExternalAccount;
-
-/// Compare digests so neither content nor length leaks through timing.
-fn service_token_ok(presented: &str, expected: &str) -> bool {
-    Sha256::digest(presented.as_bytes())
-        .ct_eq(&Sha256::digest(expected.as_bytes()))
-        .into()
-}
 
 pub async fn sync(
     State(state): State<AppState>,
@@ -28,26 +18,7 @@ pub async fn sync(
     headers: HeaderMap,
     data: DrfData,
 ) -> Result<Response, DrfError> {
-    let expected = state
-        .settings
-        .service_token
-        .as_ref()
-        .ok_or(DrfError::NotFound)?;
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
-        None => return Err(DrfError::NotAuthenticated),
-        Some(p) if !service_token_ok(p, expected.expose_secret()) => {
-            return Err(DrfError::AuthenticationFailed {
-                detail: "Invalid service token.".into(),
-                code: Some("invalid_service_token"),
-            })
-        }
-        Some(_) => {}
-    }
+    check_service_token(&state, &headers)?;
 
     let mut fields = Fields::new(&data);
     let provider = fields.char_field("provider");
