@@ -184,27 +184,25 @@ pub async fn edge(
     let elapsed = started.elapsed();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let client = client.0;
+    // `tracing` fixes a line's level where it is written: one line, two levels (see `Listener`).
+    macro_rules! access_line {
+        ($level:expr) => {
+            tracing::event!(
+                target: "authbridge::access",
+                $level,
+                method = %method,
+                path = %path,
+                status,
+                latency_ms = format_args!("{latency_ms:.2}"),
+                client = %client,
+                request_id = %id,
+                "request"
+            )
+        };
+    }
     match listener {
-        Listener::Public => tracing::info!(
-            target: "authbridge::access",
-            method = %method,
-            path = %path,
-            status,
-            latency_ms = format_args!("{latency_ms:.2}"),
-            client = %client,
-            request_id = %id,
-            "request"
-        ),
-        Listener::Ops => tracing::debug!(
-            target: "authbridge::access",
-            method = %method,
-            path = %path,
-            status,
-            latency_ms = format_args!("{latency_ms:.2}"),
-            client = %client,
-            request_id = %id,
-            "request"
-        ),
+        Listener::Public => access_line!(tracing::Level::INFO),
+        Listener::Ops => access_line!(tracing::Level::DEBUG),
     }
     let method = method_label(&method);
     metrics::counter!(
@@ -299,43 +297,33 @@ mod tests {
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let e = edge(&[("AUTHBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")]);
-        // Untrusted peer: the header is ignored.
-        assert_eq!(
-            client_ip(&e, ip("203.0.113.9"), &xff(&["1.2.3.4"])),
-            ip("203.0.113.9")
-        );
-        // Trusted peer: the rightmost untrusted hop; a spoofed left part is skipped.
-        assert_eq!(
-            client_ip(&e, ip("10.0.0.2"), &xff(&["6.6.6.6, 198.51.100.7"])),
-            ip("198.51.100.7")
-        );
-        assert_eq!(
-            client_ip(
-                &e,
-                ip("10.0.0.2"),
-                &xff(&["6.6.6.6", "198.51.100.7, 10.1.1.1"])
+        let cases: [(&str, &[&'static str], &str); 9] = [
+            // Untrusted peer: the header is ignored.
+            ("203.0.113.9", &["1.2.3.4"], "203.0.113.9"),
+            // Trusted peer: the rightmost untrusted hop; a spoofed left part is skipped.
+            ("10.0.0.2", &["6.6.6.6, 198.51.100.7"], "198.51.100.7"),
+            (
+                "10.0.0.2",
+                &["6.6.6.6", "198.51.100.7, 10.1.1.1"],
+                "198.51.100.7",
             ),
-            ip("198.51.100.7")
-        );
-        // Only proxies in the chain: the leftmost.
-        assert_eq!(
-            client_ip(&e, ip("10.0.0.2"), &xff(&["10.9.9.9, 192.0.2.1"])),
-            ip("10.9.9.9")
-        );
-        // No header, or garbage: the last trusted hop.
-        assert_eq!(client_ip(&e, ip("10.0.0.2"), &xff(&[])), ip("10.0.0.2"));
-        assert_eq!(
-            client_ip(&e, ip("10.0.0.2"), &xff(&["unknown"])),
-            ip("10.0.0.2")
-        );
-        assert_eq!(
-            client_ip(&e, ip("10.0.0.2"), &xff(&["198.51.100.7:4711"])),
-            ip("198.51.100.7")
-        );
-        assert_eq!(
-            client_ip(&e, ip("::ffff:10.0.0.2"), &xff(&["[2001:db8::1]:80"])),
-            ip("2001:db8::1")
-        );
+            // Only proxies in the chain: the leftmost.
+            ("10.0.0.2", &["10.9.9.9, 192.0.2.1"], "10.9.9.9"),
+            // No header, or garbage: the last trusted hop.
+            ("10.0.0.2", &[], "10.0.0.2"),
+            ("10.0.0.2", &["unknown"], "10.0.0.2"),
+            ("10.0.0.2", &["198.51.100.7:4711"], "198.51.100.7"),
+            ("::ffff:10.0.0.2", &["[2001:db8::1]:80"], "2001:db8::1"),
+            // A peer outside the trusted ranges, whatever it claims.
+            ("192.0.2.2", &["1.2.3.4"], "192.0.2.2"),
+        ];
+        for (peer, forwarded, expected) in cases {
+            assert_eq!(
+                client_ip(&e, ip(peer), &xff(forwarded)),
+                ip(expected),
+                "peer {peer}, X-Forwarded-For {forwarded:?}"
+            );
+        }
         // Nothing trusted by default.
         assert_eq!(
             client_ip(&edge(&[]), ip("127.0.0.1"), &xff(&["1.2.3.4"])),

@@ -11,6 +11,8 @@ mod flow;
 #[cfg(test)]
 mod fuzz;
 pub mod ops;
+#[cfg(test)]
+mod test_support;
 
 use axum::body::Body;
 use axum::extract::Request;

@@ -332,14 +332,7 @@ fn append(res: &mut Response, cookie: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().expect("test value"));
-        }
-        h
-    }
+    use crate::http::test_support::headers;
 
     /// Django's `_mask_cipher_secret`, to produce a masked token for the check.
     fn mask(secret: &str, mask: &str) -> String {

@@ -5,7 +5,7 @@
 pub mod body;
 pub mod pyjson;
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
@@ -38,16 +38,7 @@ pub fn drf_view(
     allow: &'static str,
     metadata: fn(&AppState) -> Value,
 ) -> MethodRouter<AppState> {
-    drf_headers(
-        methods
-            .options(
-                move |axum::extract::State(state): axum::extract::State<AppState>| async move {
-                    json_response(StatusCode::OK, &metadata(&state))
-                },
-            )
-            .fallback(|method: Method| async move { DrfError::MethodNotAllowed(method) }),
-        allow,
-    )
+    view::<()>(methods, allow, metadata)
 }
 
 /// `drf_view` for a view with `IsAuthenticated`: DRF authenticates and checks permissions in
@@ -58,17 +49,25 @@ pub fn drf_view_authenticated(
     allow: &'static str,
     metadata: fn(&AppState) -> Value,
 ) -> MethodRouter<AppState> {
+    view::<JwtUser>(methods, allow, metadata)
+}
+
+/// A view whose OPTIONS and 405 first pass `Guard` (`()` for none, `JwtUser` for
+/// `IsAuthenticated`).
+fn view<Guard>(
+    methods: MethodRouter<AppState>,
+    allow: &'static str,
+    metadata: fn(&AppState) -> Value,
+) -> MethodRouter<AppState>
+where
+    Guard: FromRequestParts<AppState> + Send + 'static,
+{
     drf_headers(
         methods
-            .options(
-                move |_: JwtUser,
-                      axum::extract::State(state): axum::extract::State<AppState>| async move {
-                    json_response(StatusCode::OK, &metadata(&state))
-                },
-            )
-            .fallback(|_: JwtUser, method: Method| async move {
-                DrfError::MethodNotAllowed(method)
-            }),
+            .options(move |_: Guard, State(state): State<AppState>| async move {
+                json_response(StatusCode::OK, &metadata(&state))
+            })
+            .fallback(|_: Guard, method: Method| async move { DrfError::MethodNotAllowed(method) }),
         allow,
     )
 }

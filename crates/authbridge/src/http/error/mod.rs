@@ -101,6 +101,42 @@ mod tests {
         );
     }
 
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_log_line_names_method_route_and_whole_cause() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let failed = DrfError::internal(Outer(Inner)).into_response();
+        let refused = DrfError::NotFound.into_response();
+        tracing::subscriber::with_default(subscriber, || {
+            log_internal(&failed, &Method::POST, "/api/token/refresh/");
+            log_internal(&refused, &Method::GET, "/api/me/");
+        });
+        let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(log.contains("ERROR"), "{log}");
+        assert!(log.contains("request failed"), "{log}");
+        assert!(log.contains("method=POST"), "{log}");
+        assert!(log.contains("/api/token/refresh/"), "{log}");
+        assert!(log.contains("user lookup failed: pool timed out"), "{log}");
+    }
+
     #[test]
     fn every_surface_attaches_its_internal_error_to_the_response() {
         let responses = [

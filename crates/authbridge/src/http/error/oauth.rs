@@ -70,17 +70,10 @@ impl IntoResponse for OAuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::to_bytes;
+    use crate::http::test_support::response_parts;
 
     async fn parts(error: OAuthError) -> (StatusCode, axum::http::HeaderMap, String) {
-        let response = error.into_response();
-        let (parts, body) = response.into_parts();
-        let bytes = to_bytes(body, 1024).await.expect("small body");
-        (
-            parts.status,
-            parts.headers,
-            String::from_utf8(bytes.to_vec()).expect("utf-8"),
-        )
+        response_parts(error.into_response()).await
     }
 
     #[tokio::test]

@@ -72,16 +72,10 @@ fn escape_html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::to_bytes;
+    use crate::http::test_support::response_parts;
 
     async fn parts(error: PageError) -> (StatusCode, axum::http::HeaderMap, String) {
-        let (parts, body) = error.into_response().into_parts();
-        let bytes = to_bytes(body, 4096).await.expect("small body");
-        (
-            parts.status,
-            parts.headers,
-            String::from_utf8(bytes.to_vec()).expect("utf-8"),
-        )
+        response_parts(error.into_response()).await
     }
 
     #[tokio::test]

@@ -27,14 +27,7 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().expect("test value"));
-        }
-        h
-    }
+    use crate::http::test_support::headers;
 
     #[test]
     fn cookie_values() {
