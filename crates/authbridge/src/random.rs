@@ -1,6 +1,6 @@
 //! Randomness is injected, as time is (`crate::clock`): production draws from the operating
 //! system's generator, tests from a seeded one, so what a flow mints (jtis, salts, unusable
-//! passwords) can be replayed. The only `rand::rng()` outside tests is here.
+//! passwords) can be replayed. Code outside tests draws through this module, not `rand::rng()`.
 
 use rand::rngs::StdRng;
 use rand::{CryptoRng, RngCore, SeedableRng};
