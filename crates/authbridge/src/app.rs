@@ -12,6 +12,7 @@ use crate::clock::{DynClock, SystemClock};
 use crate::config::Settings;
 use crate::http::{self, AppState, Inner};
 use crate::passwords::PasswordService;
+use crate::random::{DynRandom, OsRandom, Random};
 use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
@@ -43,9 +44,9 @@ pub enum StartupError {
 
 /// Django's `get_random_secret_key()`: 50 characters from its alphabet, or more when the key
 /// signs HS384/HS512 tokens (PyJWT wants as many bytes as the digest: 48/64).
-fn generate_secret_key(len: usize) -> String {
+fn generate_secret_key(len: usize, random: &dyn Random) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
-    let mut rng = rand::rng();
+    let mut rng = random.rng();
     (0..len.max(50))
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
@@ -97,7 +98,7 @@ pub fn ensure_secret_key(settings: &mut Settings) -> Result<SecretSource, Startu
         None => crate::config::secrets::hmac_min_bytes(settings.simple_jwt.algorithm),
         Some(_) => None,
     };
-    let key = generate_secret_key(hmac_len.unwrap_or(0));
+    let key = generate_secret_key(hmac_len.unwrap_or(0), &OsRandom);
     write_private(&path, &key).map_err(file_err)?;
     tracing::warn!(
         "No DJANGO_SECRET_KEY configured: generated one and stored it in {}. Django must sign and \
@@ -163,11 +164,22 @@ async fn open_and_migrate(
     Ok((store, report))
 }
 
-/// Build the state from settings that already hold a secret key (see `ensure_secret_key`).
+/// Build the state from settings that already hold a secret key (see `ensure_secret_key`), with
+/// the operating system's randomness.
 pub async fn build_state(
     settings: Settings,
     store: DynStore,
     clock: DynClock,
+) -> Result<AppState, StartupError> {
+    build_state_with(settings, store, clock, Arc::new(OsRandom)).await
+}
+
+/// `build_state` with the randomness given (tests seed it).
+pub async fn build_state_with(
+    settings: Settings,
+    store: DynStore,
+    clock: DynClock,
+    random: DynRandom,
 ) -> Result<AppState, StartupError> {
     let jwt = &settings.simple_jwt;
     let fallback = SecretString::from(String::new());
@@ -186,7 +198,7 @@ pub async fn build_state(
         keys,
         rules: TokenRules::from(jwt),
     };
-    let passwords = password_service(&settings)?;
+    let passwords = password_service(&settings)?.with_random(random.clone());
     let authjs = if settings.authjs_secrets.is_empty() {
         None
     } else {
@@ -205,6 +217,7 @@ pub async fn build_state(
         tokens,
         passwords,
         clock,
+        random,
         authjs,
     }))
 }

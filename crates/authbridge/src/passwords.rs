@@ -9,6 +9,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
+use crate::random::{DynRandom, OsRandom};
+
 #[derive(Clone)]
 pub struct PasswordService {
     hashers: Arc<Hashers>,
@@ -16,6 +18,8 @@ pub struct PasswordService {
     permits: Arc<Semaphore>,
     /// One per worker or waiting place: taken without waiting on entry, held until the job ends.
     admission: Arc<Semaphore>,
+    /// Salts for new hashes.
+    random: DynRandom,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +48,14 @@ impl PasswordService {
             hashers: Arc::new(hashers),
             permits: Arc::new(Semaphore::new(workers)),
             admission: Arc::new(Semaphore::new(places)),
+            random: Arc::new(OsRandom),
         }
+    }
+
+    /// Salts drawn from `random` instead of the operating system.
+    pub fn with_random(mut self, random: DynRandom) -> Self {
+        self.random = random;
+        self
     }
 
     pub fn hashers(&self) -> &Hashers {
@@ -99,7 +110,8 @@ impl PasswordService {
 
     /// Django's `make_password` with the preferred hasher.
     pub async fn make(&self, password: Zeroizing<String>) -> Result<String, PasswordError> {
-        self.run(move |h| h.make_password(&password, &mut rand::rng()))
+        let random = self.random.clone();
+        self.run(move |h| h.make_password(&password, &mut random.rng()))
             .await
     }
 }

@@ -7,6 +7,7 @@ pub mod drf;
 pub mod edge;
 pub mod error;
 pub mod extract;
+mod flow;
 #[cfg(test)]
 mod fuzz;
 pub mod ops;
@@ -26,10 +27,11 @@ pub use error::DrfError;
 use crate::clock::DynClock;
 use crate::config::Settings;
 use crate::passwords::PasswordService;
+use crate::random::DynRandom;
 use crate::storage::DynStore;
 use crate::tokens::TokenService;
 
-/// Everything handlers need, injected (no globals): storage, clock, keys, hashers.
+/// Everything handlers need, injected (no globals): storage, clock, randomness, keys, hashers.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -39,6 +41,8 @@ pub struct Inner {
     pub tokens: TokenService,
     pub passwords: PasswordService,
     pub clock: DynClock,
+    /// Randomness (`crate::random`): jtis, salts, unusable passwords, CSRF secrets.
+    pub random: DynRandom,
     pub authjs: Option<authjs_jwe::SessionDecoder>,
     /// Failed-login throttling and lockout (`crate::limits`).
     pub limiter: crate::limits::LoginLimiter,

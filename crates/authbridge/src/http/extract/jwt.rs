@@ -93,7 +93,7 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, DrfErr
             .claims
             .get(&state.settings.simple_jwt.revoke_token_claim)
             .and_then(|v| v.as_str());
-        if claim != Some(password_hash_claim(&user.password).as_str()) {
+        if claim != Some(user.password_hash_claim().as_str()) {
             return Err(DrfError::AuthenticationFailed {
                 detail: "The user's password has been changed.".into(),
                 code: Some("password_changed"),
@@ -101,12 +101,6 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<JwtUser, DrfErr
         }
     }
     Ok(JwtUser { user, token })
-}
-
-/// simplejwt's `CHECK_REVOKE_TOKEN` claim: `md5(user.password).hexdigest().upper()`.
-pub fn password_hash_claim(encoded: &str) -> String {
-    use md5::Digest;
-    hex::encode_upper(md5::Md5::digest(encoded.as_bytes()))
 }
 
 #[cfg(test)]

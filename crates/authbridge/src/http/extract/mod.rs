@@ -11,5 +11,5 @@ mod service_token;
 pub use bearer::bearer_token;
 pub use client_ip::ClientIp;
 pub use cookies::{cookie_pairs, cookie_value};
-pub use jwt::{authenticate, password_hash_claim, JwtUser};
+pub use jwt::{authenticate, JwtUser};
 pub use service_token::check_service_token;

@@ -10,12 +10,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{Map, Value};
 
-use super::token_api::logout::revoked_since;
-use crate::audit::{self, Event, Subject};
+use crate::flows::{FlowError, SessionRefusal};
 use crate::http::extract::{bearer_token, cookie_pairs, ClientIp};
 use crate::http::{AppState, DrfError};
-use crate::storage::{FamilyState, User};
-use crate::tokens::{TokenType, UserIdClaim};
+use crate::model::User;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,24 +42,7 @@ pub struct AuthJsSession {
 }
 
 fn session_invalid() -> DrfError {
-    DrfError::AuthenticationFailed {
-        detail: "Auth.js session is invalid or expired".into(),
-        code: Some("session_not_valid"),
-    }
-}
-
-fn not_linked() -> DrfError {
-    DrfError::AuthenticationFailed {
-        detail: "Auth.js session is not linked to a Django user".into(),
-        code: Some("user_not_linked"),
-    }
-}
-
-fn session_revoked() -> DrfError {
-    DrfError::AuthenticationFailed {
-        detail: "Auth.js session has been signed out".into(),
-        code: Some("session_revoked"),
-    }
+    FlowError::Session(SessionRefusal::Invalid).into()
 }
 
 impl FromRequestParts<AppState> for AuthJsSession {
@@ -103,38 +84,13 @@ impl FromRequestParts<AppState> for AuthJsSession {
         let client = ClientIp::from_request_parts(parts, state)
             .await
             .unwrap_or(ClientIp::UNKNOWN);
-        let (user, family, issued_at) = match linked_user(state, &claims).await {
-            Ok(linked) => linked,
-            Err((error, reason, user_id)) => {
-                audit::record(
-                    Event::SessionRefused,
-                    Subject {
-                        user_id,
-                        client: Some(client.0),
-                        reason: Some(reason),
-                        ..Subject::default()
-                    },
-                );
-                return Err(error);
-            }
-        };
-        if let Some(revoked) = revoked_since(state, &user, issued_at, client).await? {
-            audit::record(
-                Event::SessionRefused,
-                Subject {
-                    username: Some(&user.username),
-                    user_id: Some(user.id),
-                    client: Some(client.0),
-                    reason: Some(revoked.reason()),
-                },
-            );
-            return Err(session_revoked());
-        }
+        let refresh = refresh_claim(&claims, &state.settings.authjs_refresh_claims);
+        let login = state.flows().session_login(refresh, client.0).await?;
         Ok(Self {
             claims,
-            user,
+            user: login.user,
             from_cookie,
-            family,
+            family: login.family,
         })
     }
 }
@@ -149,57 +105,4 @@ fn refresh_claim<'a>(claims: &'a Map<String, Value>, paths: &[String]) -> Option
         }
         value.as_str()
     })
-}
-
-type Refusal = (DrfError, &'static str, Option<i64>);
-
-/// The Django user a session names, and its login. Only a claim authbridge issued counts: the
-/// session must carry an authbridge refresh token (what `/api/token/`, `/api/users/sync` or
-/// `/api/authjs/token` returned, kept by the app's `jwt` callback), valid under our keys, whose
-/// login has not been signed out. Its `user_id` is the user. A bare `sub` or `user_id` claim is
-/// never trusted: without an adapter next-auth puts the OAuth provider's own user id in `sub`,
-/// and an app may copy provider profile fields into the token.
-async fn linked_user(
-    state: &AppState,
-    claims: &Map<String, Value>,
-) -> Result<(User, String, Option<i64>), Refusal> {
-    let raw = refresh_claim(claims, &state.settings.authjs_refresh_claims).ok_or((
-        not_linked(),
-        "no_refresh_token",
-        None,
-    ))?;
-    let now = state.clock.now();
-    let token = state
-        .tokens
-        .decode(raw, now.timestamp())
-        .and_then(|t| {
-            state
-                .tokens
-                .rules
-                .verify(&t, Some(TokenType::Refresh), now.timestamp())
-                .map(|()| t)
-        })
-        .map_err(|_| (session_invalid(), "refresh_token_invalid", None))?;
-    let jti =
-        token
-            .jti(&state.tokens.rules)
-            .ok_or((session_invalid(), "refresh_token_invalid", None))?;
-    let UserIdClaim::Id(id) = token.user_id(&state.tokens.rules) else {
-        return Err((not_linked(), "refresh_token_without_user", None));
-    };
-    let internal = |e: crate::storage::StorageError| (DrfError::from(e), "storage", Some(id));
-    let family = match state.store.family_state(jti, now).await.map_err(internal)? {
-        FamilyState::Live { family } => family,
-        FamilyState::Revoked => return Err((session_revoked(), "family_revoked", Some(id))),
-    };
-    let user = state.store.user_by_id(id).await.map_err(internal)?.ok_or((
-        DrfError::user_not_found(),
-        "user_not_found",
-        Some(id),
-    ))?;
-    if state.settings.simple_jwt.check_user_is_active && !user.is_active {
-        return Err((DrfError::user_inactive(), "inactive", Some(id)));
-    }
-    let issued_at = token.claims.get("iat").and_then(Value::as_i64);
-    Ok((user, family, issued_at))
 }

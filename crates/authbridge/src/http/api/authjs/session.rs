@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 
 use super::AuthJsSession;
 use crate::audit::{self, Event, Subject};
-use crate::http::api::token_api::issue_pair_in;
 use crate::http::browser::csrf;
 use crate::http::drf::json_response;
 use crate::http::extract::ClientIp;
@@ -68,7 +67,10 @@ pub async fn exchange(
         csrf::check(&state.settings, &headers)?;
     }
     // The pair joins the session's login: signing the session out ends it too.
-    let pair = issue_pair_in(&state, &session.user, Some(&session.family)).await?;
+    let pair = state
+        .flows()
+        .issue_pair(&session.user, Some(&session.family))
+        .await?;
     audit::record(
         Event::SessionExchange,
         Subject {

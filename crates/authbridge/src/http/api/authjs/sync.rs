@@ -1,19 +1,16 @@
 //! `POST /api/users/sync`: a server (the Auth.js backend) reports an OAuth/OIDC sign-in; the
-//! Django user is found or created and linked, and gets a simplejwt pair.
+//! Django user is found or created and linked, and gets a simplejwt pair (`crate::flows::accounts`).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use crate::accounts;
-use crate::audit::{self, Event, Subject};
-use crate::http::api::token_api::issue_pair;
 use crate::http::drf::body::{DrfData, Fields};
 use crate::http::drf::json_response;
 use crate::http::extract::{check_service_token, ClientIp};
 use crate::http::{AppState, DrfError};
-use crate::storage::{ExternalAccount, SyncOutcome};
+use crate::model::ExternalAccount;
 
 pub async fn sync(
     State(state): State<AppState>,
@@ -51,58 +48,17 @@ pub async fn sync(
         image,
         email_linking,
     };
-    let unusable = django_hashers::make_unusable_password(&mut rand::rng());
-    let template = accounts::new_user(&account, &state.settings.username_field, unusable);
-    let now = state.clock.now();
-    let refused = |reason: &'static str, user_id: Option<i64>| {
-        audit::record(
-            Event::SyncRefused,
-            Subject {
-                user_id,
-                client: Some(client.0),
-                reason: Some(reason),
-                ..Subject::default()
-            },
-        );
-    };
-    let not_linked = |detail: &str| DrfError::Conflict {
-        detail: detail.into(),
-        code: "OAuthAccountNotLinked",
-    };
-    let (user, created) = match state.store.sync_account(&account, &template, now).await? {
-        SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => (u, false),
-        SyncOutcome::Created(u) => (u, true),
-        SyncOutcome::EmailNotVerified => {
-            refused("email_not_verified", None);
-            return Err(not_linked(
-                "A user with this email already exists, and the provider did not verify the email. \
-                 Sign in the way you did before to link this account.",
-            ));
-        }
-        SyncOutcome::EmailLinkingRefused => {
-            refused("email_linking_refused", None);
-            return Err(not_linked(
-                "A user with this email already exists, and this provider may not link to it by \
-                 email. Sign in the way you did before to link this account.",
-            ));
-        }
-        SyncOutcome::Inactive(u) => {
-            refused("inactive", Some(u.id));
-            return Err(DrfError::user_inactive());
-        }
-    };
-    audit::record(
-        Event::Sync,
-        Subject {
-            username: Some(&user.username),
-            user_id: Some(user.id),
-            client: Some(client.0),
-            reason: Some(if created { "created" } else { "linked" }),
-        },
-    );
-    let pair = issue_pair(&state, &user).await?;
+    let synced = state
+        .flows()
+        .sync_account(&account, &state.settings.username_field, client.0)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"user_id": user.id, "access": pair.access, "refresh": pair.refresh, "created": created}),
+        &json!({
+            "user_id": synced.user.id,
+            "access": synced.pair.access,
+            "refresh": synced.pair.refresh,
+            "created": synced.created,
+        }),
     ))
 }

@@ -10,7 +10,6 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::issue_pair;
 use crate::audit::{self, Event, Subject};
 use crate::http::browser::cookie_mode;
 use crate::http::drf::body::{DrfData, Fields};
@@ -144,7 +143,7 @@ pub async fn obtain(
     if let Err(e) = state.limiter.succeeded(admission).await {
         tracing::warn!("login counter not cleared: {e}");
     }
-    let pair = issue_pair(&state, &user).await?;
+    let pair = state.flows().issue_pair(&user, None).await?;
     audit::record(
         Event::LoginOk,
         Subject {

@@ -1,6 +1,77 @@
-//! Rules for Django users created from external (OAuth/OIDC) sign-ins. Pure.
+//! Syncing an external (OAuth/OIDC) sign-in into Django's users: find or create the user, link
+//! the account, issue a pair; and the rules for the users it creates.
 
-use crate::storage::{ExternalAccount, NewUser};
+use std::net::IpAddr;
+
+use super::{FlowError, Flows, TokenPair};
+use crate::audit::{self, Event, Subject};
+use crate::model::{ExternalAccount, NewUser, SyncOutcome, User};
+
+/// A sign-in linked to an active user, with a pair for them.
+#[derive(Debug)]
+pub struct Synced {
+    pub user: User,
+    /// The user was created by this sync.
+    pub created: bool,
+    pub pair: TokenPair,
+}
+
+impl Flows<'_> {
+    /// Find or create the Django user for `account` (`username_field` is Django's
+    /// `USERNAME_FIELD`, for the user it may create), then issue a pair for them.
+    pub async fn sync_account(
+        &self,
+        account: &ExternalAccount,
+        username_field: &str,
+        client: IpAddr,
+    ) -> Result<Synced, FlowError> {
+        let unusable = django_hashers::make_unusable_password(&mut self.random.rng());
+        let template = new_user(account, username_field, unusable);
+        let now = self.clock.now();
+        let refused = |reason: &'static str, user_id: Option<i64>| {
+            audit::record(
+                Event::SyncRefused,
+                Subject {
+                    user_id,
+                    client: Some(client),
+                    reason: Some(reason),
+                    ..Subject::default()
+                },
+            );
+        };
+        let (user, created) = match self.store.sync_account(account, &template, now).await? {
+            SyncOutcome::Existing(u) | SyncOutcome::LinkedByEmail(u) => (u, false),
+            SyncOutcome::Created(u) => (u, true),
+            SyncOutcome::EmailNotVerified => {
+                refused("email_not_verified", None);
+                return Err(FlowError::EmailNotVerified);
+            }
+            SyncOutcome::EmailLinkingRefused => {
+                refused("email_linking_refused", None);
+                return Err(FlowError::EmailLinkingRefused);
+            }
+            SyncOutcome::Inactive(u) => {
+                refused("inactive", Some(u.id));
+                return Err(FlowError::UserInactive);
+            }
+        };
+        audit::record(
+            Event::Sync,
+            Subject {
+                username: Some(&user.username),
+                user_id: Some(user.id),
+                client: Some(client),
+                reason: Some(if created { "created" } else { "linked" }),
+            },
+        );
+        let pair = self.issue_pair(&user, None).await?;
+        Ok(Synced {
+            user,
+            created,
+            pair,
+        })
+    }
+}
 
 /// Django's `username` column is `varchar(150)` validated by `UnicodeUsernameValidator`
 /// (`[\w.@+-]+`). Room is left for the numeric suffix the store adds on collisions.
