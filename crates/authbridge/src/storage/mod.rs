@@ -104,7 +104,6 @@ pub enum StorageError {
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
-
 /// How many login attempts a key has made in its current period (see `LoginAttemptRepository`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptCount {
