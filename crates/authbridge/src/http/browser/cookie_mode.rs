@@ -168,7 +168,7 @@ fn respond_with_tokens(
         } else {
             cookie_value(headers, CSRF_COOKIE).filter(|c| csrf_secret(c).is_some())
         };
-        existing.unwrap_or_else(new_csrf_secret)
+        existing.unwrap_or_else(|| new_csrf_secret(&*state.random))
     });
     if let Some(token) = &csrf_token {
         cookies.push(set_cookie(

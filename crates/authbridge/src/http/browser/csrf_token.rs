@@ -45,9 +45,9 @@ pub(super) fn double_submit_check(headers: &HeaderMap) -> Result<(), DrfError> {
     }
 }
 
-/// Django's `_get_new_csrf_string`.
-pub(super) fn new_csrf_secret() -> String {
-    let mut rng = rand::rng();
+/// Django's `_get_new_csrf_string`, drawn from the injected source.
+pub(super) fn new_csrf_secret(random: &dyn crate::random::Random) -> String {
+    let mut rng = random.rng();
     (0..CSRF_SECRET_LENGTH)
         .map(|_| CSRF_CHARS[rng.random_range(0..CSRF_CHARS.len())] as char)
         .collect()
@@ -96,7 +96,7 @@ mod tests {
 
     #[test]
     fn csrf_tokens_are_djangos() {
-        let secret = new_csrf_secret();
+        let secret = new_csrf_secret(&crate::random::OsRandom);
         assert_eq!(secret.len(), 32);
         assert_eq!(csrf_secret(&secret).as_deref(), Some(secret.as_str()));
         let masked = mask(&secret, "ZZZZaaaa0000bbbb1111cccc2222dddd");
