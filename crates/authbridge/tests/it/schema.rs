@@ -258,3 +258,36 @@ async fn response_shapes_are_the_bodies_answered() {
         assert_eq!(keys(&health), readable(component(&doc, "Health")));
     }
 }
+
+/// In cookie mode the refresh token may stay in its cookie, both ways: `refresh` is optional.
+#[tokio::test]
+async fn cookie_mode_makes_refresh_optional() {
+    let app = TestApp::spawn(
+        "sqlite",
+        &[ON, FAST_HASHER, ("JWT_AUTH_REFRESH_COOKIE", "refresh")],
+    )
+    .await;
+    let doc = document(&app).await;
+    for (name, required) in [
+        (
+            "TokenObtainPair",
+            json!(["access", "password", "user_id", "username"]),
+        ),
+        ("TokenRefresh", json!(["access"])),
+        ("TokenBlacklist", json!([])),
+        ("TokenLogout", json!([])),
+    ] {
+        assert_eq!(component(&doc, name)["required"], required, "{name}");
+    }
+    app.create_user("ann", "pw-1", true).await;
+    let (status, login) = json_of(
+        app.post_json(
+            "/api/token/",
+            json!({"username": "ann", "password": "pw-1"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    assert_eq!(keys(&login), ["access", "user_id"].map(String::from).into());
+}

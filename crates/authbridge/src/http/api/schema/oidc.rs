@@ -59,14 +59,18 @@ pub(super) fn describe(doc: &mut Doc) {
             "responses": {"200": json_content(reference("OpenIdConfiguration"), "")},
         }}),
     );
+    let scopes = format!(
+        "space-separated, with `openid`: {}",
+        scope::SUPPORTED.join(", ")
+    );
     let authorize = json!({
-        "operationId": "oauth2_authorize",
+        "operationId": "oauth2_authorize_retrieve",
         "tags": ["oidc"],
         "parameters": [
             query("response_type", true, "`code`"),
             query("client_id", true, ""),
             query("redirect_uri", true, "one of the client's, byte for byte"),
-            query("scope", true, &format!("space-separated, with `openid`: {}", scope::SUPPORTED.join(", "))),
+            query("scope", true, &scopes),
             query("state", false, ""),
             query("nonce", false, ""),
             query("code_challenge", false, "PKCE S256; required for public clients"),
@@ -108,7 +112,10 @@ pub(super) fn describe(doc: &mut Doc) {
     };
     doc.path(
         paths::USERINFO,
-        json!({"get": userinfo("oauth2_userinfo_retrieve"), "post": userinfo("oauth2_userinfo_create")}),
+        json!({
+            "get": userinfo("oauth2_userinfo_retrieve"),
+            "post": userinfo("oauth2_userinfo_create"),
+        }),
     );
     doc.schema("JWKS", jwks_schema());
     doc.path(
@@ -167,22 +174,30 @@ pub(super) fn describe(doc: &mut Doc) {
     );
 }
 
+/// A string for each name, in order.
+fn strings(names: &[&str]) -> Vec<(String, Value)> {
+    names.iter().map(|n| ((*n).to_string(), string())).collect()
+}
+
+fn object(fields: &[(String, Value)], required: &[&str]) -> Value {
+    let fields: Vec<(&str, Value)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect();
+    object_requiring(&fields, required)
+}
+
 fn components(doc: &mut Doc) {
-    let strings = |names: &[&str]| -> Vec<(String, Value)> {
-        names.iter().map(|n| ((*n).to_string(), string())).collect()
-    };
-    let object = |fields: Vec<(String, Value)>, required: &[&str]| {
-        let fields: Vec<(&str, Value)> = fields
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.clone()))
-            .collect();
-        object_requiring(&fields, required)
-    };
+    let integer = || json!({"type": "integer"});
+    let list = || json!({"type": "array", "items": {"type": "string"}});
+    let grant_type = json!({"type": "string",
+                            "enum": ["authorization_code", "refresh_token", "client_credentials"]});
     doc.schema(
         "OAuthError",
-        object(strings(&["error", "error_description"]), &["error"]),
+        object(&strings(&["error", "error_description"]), &["error"]),
     );
-    let mut request = strings(&[
+    let mut request = vec![("grant_type".to_string(), grant_type)];
+    request.extend(strings(&[
         "code",
         "redirect_uri",
         "code_verifier",
@@ -190,27 +205,14 @@ fn components(doc: &mut Doc) {
         "scope",
         "client_id",
         "client_secret",
-    ]);
-    request.insert(
-        0,
-        (
-            "grant_type".into(),
-            json!({"type": "string",
-                   "enum": ["authorization_code", "refresh_token", "client_credentials"]}),
-        ),
-    );
-    doc.schema("OAuthTokenRequest", object(request, &["grant_type"]));
-    let mut response = strings(&[
-        "access_token",
-        "token_type",
-        "refresh_token",
-        "id_token",
-        "scope",
-    ]);
-    response.insert(2, ("expires_in".into(), json!({"type": "integer"})));
+    ]));
+    doc.schema("OAuthTokenRequest", object(&request, &["grant_type"]));
+    let mut response = strings(&["access_token", "token_type"]);
+    response.push(("expires_in".into(), integer()));
+    response.extend(strings(&["refresh_token", "id_token", "scope"]));
     doc.schema(
         "OAuthTokenResponse",
-        object(response, &["access_token", "token_type", "expires_in"]),
+        object(&response, &["access_token", "token_type", "expires_in"]),
     );
     let mut claims = strings(&[
         "sub",
@@ -221,14 +223,9 @@ fn components(doc: &mut Doc) {
         "email",
     ]);
     claims.push(("email_verified".into(), json!({"type": "boolean"})));
-    doc.schema("UserInfo", object(claims, &["sub"]));
-    doc.schema(
-        "TokenHint",
-        object(
-            strings(&["token", "token_type_hint", "client_id", "client_secret"]),
-            &["token"],
-        ),
-    );
+    doc.schema("UserInfo", object(&claims, &["sub"]));
+    let hint = strings(&["token", "token_type_hint", "client_id", "client_secret"]);
+    doc.schema("TokenHint", object(&hint, &["token"]));
     let mut introspection = vec![("active".to_string(), json!({"type": "boolean"}))];
     introspection.extend(strings(&[
         "token_type",
@@ -240,9 +237,9 @@ fn components(doc: &mut Doc) {
         "aud",
         "jti",
     ]));
-    introspection.push(("exp".into(), json!({"type": "integer"})));
-    introspection.push(("iat".into(), json!({"type": "integer"})));
-    doc.schema("Introspection", object(introspection, &["active"]));
+    introspection.push(("exp".into(), integer()));
+    introspection.push(("iat".into(), integer()));
+    doc.schema("Introspection", object(&introspection, &["active"]));
     let mut discovery = strings(&[
         "issuer",
         "authorization_endpoint",
@@ -253,7 +250,6 @@ fn components(doc: &mut Doc) {
         "introspection_endpoint",
         "end_session_endpoint",
     ]);
-    let list = json!({"type": "array", "items": {"type": "string"}});
     for name in [
         "scopes_supported",
         "response_types_supported",
@@ -263,10 +259,10 @@ fn components(doc: &mut Doc) {
         "code_challenge_methods_supported",
         "claims_supported",
     ] {
-        discovery.push((name.into(), list.clone()));
+        discovery.push((name.into(), list()));
     }
     let mut schema = object(
-        discovery,
+        &discovery,
         &[
             "issuer",
             "authorization_endpoint",

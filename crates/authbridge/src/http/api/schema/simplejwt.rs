@@ -2,12 +2,14 @@
 //! (its `contrib/rest_framework_simplejwt` extensions): the same component names, fields and
 //! flags, which follow the settings as they do in Django (`USERNAME_FIELD` names the login field,
 //! `ROTATE_REFRESH_TOKENS` makes the refresh field readable, `AUTH_HEADER_*` shape `jwtAuth`).
-//! One addition: `POST /api/token/` also answers `user_id` (docs/compatibility.md).
+//! One addition: `POST /api/token/` also answers `user_id` (docs/compatibility.md). In cookie
+//! mode `refresh` is optional, as dj-rest-auth describes it.
 
 use serde_json::{json, Value};
 
 use super::{
-    drf_request, json_content, jwks_schema, object, read_only, reference, write_only, Doc,
+    drf_request, json_content, jwks_schema, object, object_requiring, read_only, reference,
+    write_only, Doc,
 };
 use crate::config::SimpleJwt;
 use crate::http::api::token_api::{blacklist, logout, obtain, refresh, verify};
@@ -25,9 +27,35 @@ pub(super) fn describe(doc: &mut Doc, state: &AppState) {
     } else {
         write_only(string())
     };
+    // Cookie mode (dj-rest-auth's settings): a request may leave the refresh token to its
+    // cookie, and with JWT_AUTH_HTTPONLY the answers keep it out of the body, so `refresh` is
+    // optional there, as in dj-rest-auth's cookie serializers.
+    let cookie = settings.cookies.refresh_cookie_name();
+    let token_object = |fields: &[(&str, Value)]| {
+        let Some(name) = &cookie else {
+            return object(fields);
+        };
+        let note = format!("In cookie mode, also the `{name}` cookie.");
+        let fields: Vec<(&str, Value)> = fields
+            .iter()
+            .map(|(field, schema)| {
+                let mut schema = schema.clone();
+                if *field == "refresh" {
+                    schema["description"] = json!(note);
+                }
+                (*field, schema)
+            })
+            .collect();
+        let required: Vec<&str> = fields
+            .iter()
+            .map(|(field, _)| *field)
+            .filter(|field| *field != "refresh")
+            .collect();
+        object_requiring(&fields, &required)
+    };
     doc.schema(
         "TokenObtainPair",
-        object(&[
+        token_object(&[
             (settings.username_field.as_str(), write_only(string())),
             ("password", write_only(string())),
             ("access", read_only(string())),
@@ -37,14 +65,17 @@ pub(super) fn describe(doc: &mut Doc, state: &AppState) {
     );
     doc.schema(
         "TokenRefresh",
-        object(&[("access", read_only(string())), ("refresh", refresh_field)]),
+        token_object(&[("access", read_only(string())), ("refresh", refresh_field)]),
     );
     doc.schema("TokenVerify", object(&[("token", write_only(string()))]));
     doc.schema(
         "TokenBlacklist",
-        object(&[("refresh", write_only(string()))]),
+        token_object(&[("refresh", write_only(string()))]),
     );
-    doc.schema("TokenLogout", object(&[("refresh", write_only(string()))]));
+    doc.schema(
+        "TokenLogout",
+        token_object(&[("refresh", write_only(string()))]),
+    );
     doc.schema(
         "Me",
         object(&[
