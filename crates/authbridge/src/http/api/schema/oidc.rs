@@ -12,9 +12,37 @@ fn string() -> Value {
     json!({"type": "string"})
 }
 
-fn query(name: &str, required: bool, description: &str) -> Value {
-    json!({"name": name, "in": "query", "required": required, "schema": string(),
-           "description": description})
+/// A browser-facing endpoint (authorize, end session): its parameters in the query string
+/// (GET) or as a form (POST), the same answers either way.
+fn browser_endpoint(id: &str, params: &[(&str, bool, &str)], responses: Value) -> Value {
+    let query: Vec<Value> = params
+        .iter()
+        .map(|(name, required, description)| {
+            json!({"name": name, "in": "query", "required": required, "schema": string(),
+                   "description": description})
+        })
+        .collect();
+    let fields: Vec<(String, Value)> = params
+        .iter()
+        .map(|(name, _, description)| {
+            let schema = json!({"type": "string", "description": description});
+            ((*name).to_string(), schema)
+        })
+        .collect();
+    let required: Vec<&str> = params
+        .iter()
+        .filter(|(_, required, _)| *required)
+        .map(|(name, _, _)| *name)
+        .collect();
+    let body = json!({"content": {"application/x-www-form-urlencoded": {
+        "schema": object(&fields, &required),
+    }}, "required": true});
+    json!({
+        "get": {"operationId": format!("{id}_retrieve"), "tags": ["oidc"],
+                "parameters": query, "responses": responses},
+        "post": {"operationId": format!("{id}_create"), "tags": ["oidc"],
+                 "requestBody": body, "responses": responses},
+    })
 }
 
 /// A form body (`application/x-www-form-urlencoded`), as RFC 6749 requires.
@@ -63,28 +91,35 @@ pub(super) fn describe(doc: &mut Doc) {
         "space-separated, with `openid`: {}",
         scope::SUPPORTED.join(", ")
     );
-    let authorize = json!({
-        "operationId": "oauth2_authorize_retrieve",
-        "tags": ["oidc"],
-        "parameters": [
-            query("response_type", true, "`code`"),
-            query("client_id", true, ""),
-            query("redirect_uri", true, "one of the client's, byte for byte"),
-            query("scope", true, &scopes),
-            query("state", false, ""),
-            query("nonce", false, ""),
-            query("code_challenge", false, "PKCE S256; required for public clients"),
-            query("code_challenge_method", false, "`S256`"),
-            query("prompt", false, "`none`, `login`, `consent` or `select_account`"),
-        ],
-        "responses": {
-            "302": redirect("to the client's redirect_uri with `code` and `state` (or `error`), \
-                             or to the login page"),
-            "200": page("the login or consent page"),
-            "400": page("an unknown client or redirect_uri: shown, never redirected to"),
-        },
+    let authorize = [
+        ("response_type", true, "`code`"),
+        ("client_id", true, ""),
+        ("redirect_uri", true, "one of the client's, byte for byte"),
+        ("scope", true, scopes.as_str()),
+        ("state", false, ""),
+        ("nonce", false, ""),
+        (
+            "code_challenge",
+            false,
+            "PKCE S256; required for public clients",
+        ),
+        ("code_challenge_method", false, "`S256`"),
+        (
+            "prompt",
+            false,
+            "`none`, `login`, `consent` or `select_account`",
+        ),
+    ];
+    let answers = json!({
+        "302": redirect("to the client's redirect_uri with `code` and `state` (or `error`), \
+                         or to the login page"),
+        "200": page("the login or consent page"),
+        "400": page("an unknown client or redirect_uri: shown, never redirected to"),
     });
-    doc.path(paths::AUTHORIZE, json!({"get": authorize}));
+    doc.path(
+        paths::AUTHORIZE,
+        browser_endpoint("oauth2_authorize", &authorize, answers),
+    );
     doc.path(
         paths::TOKEN,
         json!({"post": {
@@ -152,25 +187,19 @@ pub(super) fn describe(doc: &mut Doc) {
             },
         }}),
     );
-    let logout = |id: &str| {
-        json!({
-            "operationId": id,
-            "tags": ["oidc"],
-            "parameters": [
-                query("id_token_hint", false, ""),
-                query("client_id", false, ""),
-                query("post_logout_redirect_uri", false, "one of the client's"),
-                query("state", false, ""),
-            ],
-            "responses": {
-                "302": redirect("to post_logout_redirect_uri"),
-                "200": page("the sign-out confirmation page"),
-            },
-        })
-    };
+    let end_session = [
+        ("id_token_hint", false, ""),
+        ("client_id", false, ""),
+        ("post_logout_redirect_uri", false, "one of the client's"),
+        ("state", false, ""),
+    ];
+    let answers = json!({
+        "302": redirect("to post_logout_redirect_uri"),
+        "200": page("the sign-out confirmation page"),
+    });
     doc.path(
         paths::END_SESSION,
-        json!({"get": logout("oauth2_logout_retrieve"), "post": logout("oauth2_logout_create")}),
+        browser_endpoint("oauth2_logout", &end_session, answers),
     );
 }
 
