@@ -80,7 +80,9 @@ def assert_obtain_body(resp, user) -> dict:
 def assert_django_accepts(stack, access: str, user):
     r = stack.agent.me(access)
     assert r.status == 200, f"Django JWTAuthentication rejected the access token: {r.describe()}"
-    assert r.body == compact({"id": user["id"], "username": user["login"], "email": user["email"]}), r.body
+    # Users created by the fixtures are not staff; user_row() reads the flag.
+    want = {"id": user["id"], "username": user["login"], "email": user["email"], "is_staff": user.get("is_staff", False)}
+    assert r.body == compact(want), r.body
 
 
 def outstanding(stack, jti):
@@ -206,7 +208,7 @@ def assert_cli_user_is_django_user(stack, ab, login, pw, superuser=False, email=
     body = {stack.username_field: login, "password": pw}
     d = stack.agent.request("POST", "/api/token/", json.dumps(body).encode(), "application/json")
     assert d.status == 200, d.describe()
-    user = {"id": row["id"], "login": login, "email": row["email"]}
+    user = {"id": row["id"], "login": login, "email": row["email"], "is_staff": row["is_staff"]}
     assert_django_accepts(stack, d.json()["access"], user)
     r = ab.post_json("/api/token/", body)
     assert_obtain_body(r, user)

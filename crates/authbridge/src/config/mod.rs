@@ -104,6 +104,9 @@ section! {
         /// order.
         "AUTHBRIDGE_AUTHJS_REFRESH_CLAIMS" authjs_refresh_claims: Vec<String> =
             vec!["refreshToken".into(), "refresh_token".into()], refresh_claims;
+        /// Serve the OpenAPI 3.1 description of the endpoints at `/api/schema/` (off: it tells
+        /// anyone which features are on).
+        "AUTHBRIDGE_API_SCHEMA" api_schema: bool = false, parse::boolean;
         /// Start with weak secrets (logged loudly); development only.
         "AUTHBRIDGE_INSECURE_DEV" insecure_dev: bool = false, parse::boolean;
         /// Django's `AUTH_PASSWORD_VALIDATORS` (default: the four `startproject` configures).

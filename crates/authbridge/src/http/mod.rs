@@ -70,6 +70,7 @@ const SLASH_ROUTES: &[&str] = &[
     "/api/token/blacklist/",
     "/api/token/jwks/",
     "/api/me/",
+    api::schema::PATH,
 ];
 
 /// The whole application. Layers run outside-in in the order listed below the routes:
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::token_api::routes(&state.settings))
         .merge(api::me::routes())
         .merge(api::authjs::routes())
+        .merge(api::schema::routes(&state.settings))
         .fallback(fallback)
         .with_state(state.clone())
         .layer(axum::middleware::map_response(move |res: Response| {

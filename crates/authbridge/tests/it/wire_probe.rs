@@ -400,7 +400,7 @@ async fn me_cases() {
             req.send()
         };
         let ok = format!(
-            r#"{{"id":{id},"username":"probe_active","email":"probe_active@example.com"}}"#
+            r#"{{"id":{id},"username":"probe_active","email":"probe_active@example.com","is_staff":false}}"#
         );
         let not_provided = r#"{"detail":"Authentication credentials were not provided."}"#;
         let two_values = r#"{"detail":"Authorization header must contain two space-delimited values","code":"bad_authorization_header"}"#;

@@ -1,5 +1,6 @@
 //! `GET /api/me/`: who the Bearer access token belongs to, with simplejwt `JWTAuthentication`'s
-//! exact errors (the probe's protected Django view, served by authbridge itself).
+//! exact errors (the probe's protected Django view, served by authbridge itself). `is_staff` is
+//! in the body so a frontend can show staff-only controls without another call.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -30,6 +31,11 @@ async fn me(auth: JwtUser) -> Response {
     let user = auth.user;
     json_response(
         StatusCode::OK,
-        &json!({"id": user.id, "username": user.username, "email": user.email.unwrap_or_default()}),
+        &json!({
+            "id": user.id,
+            "username": user.username,
+            "email": user.email.unwrap_or_default(),
+            "is_staff": user.is_staff,
+        }),
     )
 }

@@ -1,7 +1,8 @@
 //! The endpoints, one module or folder per capability: the simplejwt token API, the Auth.js
-//! bridge, `/api/me/` and the health checks.
+//! bridge, `/api/me/`, the health checks and the OpenAPI description (`schema`).
 
 pub mod authjs;
 pub mod health;
 pub mod me;
+pub mod schema;
 pub mod token_api;

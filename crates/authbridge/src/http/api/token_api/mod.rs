@@ -1,12 +1,12 @@
 //! simplejwt's four views (obtain, refresh, verify, blacklist) plus the JWKS for asymmetric keys.
 //! One file per endpoint; the rules they share live in `crate::flows`.
 
-mod blacklist;
+pub(crate) mod blacklist;
 mod jwks;
-mod logout;
-mod obtain;
-mod refresh;
-mod verify;
+pub(crate) mod logout;
+pub(crate) mod obtain;
+pub(crate) mod refresh;
+pub(crate) mod verify;
 
 use axum::routing::{get, post};
 use axum::Router;
