@@ -549,7 +549,8 @@ fn start_up_says_what_it_opened_and_did_without_colours_into_a_pipe() {
         "migrate: created Django's tables".into(),
         "features: Auth.js bridge off (set AUTH_SECRET); CORS off (set CORS_ALLOWED_ORIGINS); \
          cookie mode off (set JWT_AUTH_REFRESH_COOKIE); user sync off (set \
-         AUTHBRIDGE_SERVICE_TOKEN)"
+         AUTHBRIDGE_SERVICE_TOKEN); OpenID Connect provider off (set AUTHBRIDGE_OIDC_ENABLED); \
+         API schema off (set AUTHBRIDGE_API_SCHEMA)"
             .into(),
         "signing key: generated now into the secret file authbridge.secret (HS256)".into(),
         "no operations listener".into(),
