@@ -308,3 +308,7 @@ pub async fn rotate_keys(
     store.delete_retired_keys(now).await?;
     Ok(rotation)
 }
+
+#[cfg(test)]
+#[path = "oidc_tests.rs"]
+mod tests;
