@@ -12,6 +12,7 @@
 pub mod accounts;
 mod error;
 pub mod logout;
+pub mod oidc;
 pub mod session;
 #[cfg(test)]
 mod tests;

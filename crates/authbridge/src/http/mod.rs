@@ -8,6 +8,7 @@ pub mod edge;
 pub mod error;
 pub mod extract;
 mod flow;
+mod oidc;
 #[cfg(test)]
 mod fuzz;
 pub mod ops;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::token_api::routes(&state.settings))
         .merge(api::me::routes())
         .merge(api::authjs::routes())
+        .merge(oidc::routes(&state.settings))
         .fallback(fallback)
         .with_state(state.clone())
         .layer(axum::middleware::map_response(move |res: Response| {
