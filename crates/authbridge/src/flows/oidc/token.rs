@@ -118,20 +118,13 @@ impl Flows<'_> {
         scope: Option<&str>,
         ip: IpAddr,
     ) -> Result<Issued, GrantError> {
-        let refreshed = self
-            .refresh_for_client(raw, &client.client_id, ip)
-            .await
-            .map_err(|e| match e {
-                FlowError::Token(_) | FlowError::NoActiveAccount => {
-                    GrantError::invalid_grant("the refresh token is invalid, expired or revoked")
-                }
-                other => other.into(),
-            })?;
+        let invalid = || GrantError::invalid_grant("the refresh token is invalid, expired or revoked");
+        // The scope is checked before the rotation: a refused request must not use the token up.
         let granted = self
             .tokens
-            .decode(&refreshed.access, self.clock.now().timestamp())
+            .decode(raw, self.clock.now().timestamp())
             .map(|t| scope_of(&t))
-            .unwrap_or_default();
+            .map_err(|_| invalid())?;
         if let Some(asked) = scope {
             if !Scope::parse(asked).is_subset_of(&granted) || asked.split(' ').any(unknown) {
                 return Err(GrantError::refused(
@@ -140,6 +133,13 @@ impl Flows<'_> {
                 ));
             }
         }
+        let refreshed = self
+            .refresh_for_client(raw, &client.client_id, ip)
+            .await
+            .map_err(|e| match e {
+                FlowError::Token(_) | FlowError::NoActiveAccount => invalid(),
+                other => other.into(),
+            })?;
         Ok(Issued {
             access_token: refreshed.access,
             refresh_token: refreshed.refresh,
