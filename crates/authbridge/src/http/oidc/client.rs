@@ -71,7 +71,8 @@ pub async fn authenticate(
         ErrorCode::InvalidRequest => refused(code, "use exactly one client authentication method"),
         _ => refused(ErrorCode::InvalidClient, "client authentication failed"),
     })?;
-    let client = super::find_client(state, &who.client_id)
+    let client = super::runtime(state)?
+        .client(&who.client_id)
         .await
         .map_err(|e| ClientRefused::from(OAuthError::internal(e)))?;
     let Some(client) = client else {

@@ -23,7 +23,9 @@ use serde_json::Value;
 use crate::flows::oidc::GrantError;
 use crate::http::drf::json_response;
 use crate::http::error::OAuthError;
-use crate::http::{AppState, Inner};
+use crate::app::OidcRuntime;
+use crate::http::AppState;
+use std::sync::Arc;
 use crate::oidc::{paths, ErrorCode};
 
 /// Back-channel requests are a handful of short parameters (a code, a verifier, a refresh token
@@ -47,19 +49,12 @@ pub fn routes(settings: &crate::config::Settings) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
-impl Inner {
-    /// The issuer, byte for byte as configured (`[oidc] ISSUER`, else `AUTHBRIDGE_PUBLIC_URL`).
-    /// The settings refuse an enabled provider without one, so `None` means not enabled.
-    pub fn oidc_issuer(&self) -> Option<&str> {
-        self.settings
-            .oidc
-            .issuer(self.settings.edge.public_origin.as_deref())
-    }
-}
-
-fn issuer(state: &AppState) -> Result<&str, OAuthError> {
+/// The provider's runtime (issuer, keys, clients). The routes exist only when it does; `None`
+/// here is a disabled provider all the same.
+fn runtime(state: &AppState) -> Result<&Arc<OidcRuntime>, OAuthError> {
     state
-        .oidc_issuer()
+        .oidc
+        .as_ref()
         .ok_or_else(|| OAuthError::new(StatusCode::NOT_FOUND, "invalid_request", None))
 }
 
@@ -90,24 +85,3 @@ fn no_store(body: &Value) -> Response {
     res
 }
 
-/// The ID-token keys. Until the key runtime lands this is an empty set (no keys published).
-impl Inner {
-    pub fn oidc_keys(&self) -> std::sync::Arc<crate::oidc::keys::KeySet> {
-        std::sync::Arc::new(crate::oidc::keys::KeySet::default())
-    }
-}
-
-/// A client by client_id: declared in `[[oidc.clients]]` (which wins), else registered by the
-/// CLI. Until the client repository lands, declared clients only.
-async fn find_client(
-    state: &AppState,
-    client_id: &str,
-) -> Result<Option<crate::oidc::client::Client>, crate::storage::StorageError> {
-    Ok(state
-        .settings
-        .oidc
-        .clients
-        .iter()
-        .find(|c| c.client_id == client_id)
-        .map(|c| c.to_client()))
-}

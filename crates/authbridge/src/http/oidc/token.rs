@@ -65,11 +65,11 @@ async fn run(
     };
     Ok(match grant {
         GrantType::AuthorizationCode => {
-            let issuer = super::issuer(state)?;
-            let keys = state.oidc_keys();
+            let runtime = super::runtime(state)?;
+            let keys = runtime.keys();
             let provider = Provider {
-                issuer,
-                settings: &state.settings.oidc,
+                issuer: runtime.issuer(),
+                settings: runtime.settings(),
                 keys: &keys,
             };
             let code = CodeGrant {
