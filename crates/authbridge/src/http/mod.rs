@@ -8,9 +8,9 @@ pub mod edge;
 pub mod error;
 pub mod extract;
 mod flow;
-mod oidc;
 #[cfg(test)]
 mod fuzz;
+mod oidc;
 pub mod ops;
 #[cfg(test)]
 mod test_support;

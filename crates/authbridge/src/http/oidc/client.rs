@@ -77,12 +77,18 @@ pub async fn authenticate(
         .map_err(|e| ClientRefused::from(OAuthError::internal(e)))?;
     let Some(client) = client else {
         tracing::debug!(client_id = who.client_id, "unknown client");
-        return Err(refused(ErrorCode::InvalidClient, "client authentication failed"));
+        return Err(refused(
+            ErrorCode::InvalidClient,
+            "client authentication failed",
+        ));
     };
     let public_refused = who.method == Method::None && !public_allowed;
     if public_refused || !client.check_secret(who.secret.as_deref()) {
         tracing::debug!(client_id = who.client_id, "client authentication failed");
-        return Err(refused(ErrorCode::InvalidClient, "client authentication failed"));
+        return Err(refused(
+            ErrorCode::InvalidClient,
+            "client authentication failed",
+        ));
     }
     Ok(client)
 }

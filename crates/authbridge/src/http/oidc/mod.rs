@@ -20,13 +20,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
+use crate::app::OidcRuntime;
 use crate::flows::oidc::GrantError;
 use crate::http::drf::json_response;
 use crate::http::error::OAuthError;
-use crate::app::OidcRuntime;
 use crate::http::AppState;
-use std::sync::Arc;
 use crate::oidc::{paths, ErrorCode};
+use std::sync::Arc;
 
 /// Back-channel requests are a handful of short parameters (a code, a verifier, a refresh token
 /// of a few hundred bytes): 16 KiB is generous, and an oversized body is refused before parsing.
@@ -84,4 +84,3 @@ fn no_store(body: &Value) -> Response {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     res
 }
-

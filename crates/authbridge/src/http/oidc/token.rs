@@ -60,8 +60,9 @@ async fn run(
     let base = state.flows();
     let flows = base.with_tokens(&tokens);
     let required = |name: &'static str| {
-        form.get(name)
-            .ok_or_else(|| super::refused(ErrorCode::InvalidRequest, &format!("{name} is required")))
+        form.get(name).ok_or_else(|| {
+            super::refused(ErrorCode::InvalidRequest, &format!("{name} is required"))
+        })
     };
     Ok(match grant {
         GrantType::AuthorizationCode => {
