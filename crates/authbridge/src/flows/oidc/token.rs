@@ -90,15 +90,6 @@ impl Flows<'_> {
         } else {
             None
         };
-        audit::record(
-            Event::LoginOk,
-            Subject {
-                username: Some(&user.username),
-                user_id: Some(user.id),
-                client: Some(ip),
-                reason: Some("oidc_code"),
-            },
-        );
         Ok(Issued {
             access_token: pair.access,
             refresh_token: Some(pair.refresh),
