@@ -47,6 +47,9 @@ pub struct Inner {
     pub authjs: Option<authjs_jwe::SessionDecoder>,
     /// Failed-login throttling and lockout (`crate::limits`).
     pub limiter: crate::limits::LoginLimiter,
+    /// The OpenID Connect provider's keys and client lookup (`crate::app::OidcRuntime`); `None`
+    /// unless `OIDC.ENABLED`, when every OIDC route answers 404.
+    pub oidc: Option<Arc<crate::app::OidcRuntime>>,
 }
 
 impl AppState {
