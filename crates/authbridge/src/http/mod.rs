@@ -10,6 +10,7 @@ pub mod extract;
 mod flow;
 #[cfg(test)]
 mod fuzz;
+pub mod oidc;
 pub mod ops;
 pub mod pages;
 #[cfg(test)]

@@ -83,7 +83,11 @@ pub async fn validated(
 }
 
 pub fn page_error(e: rules::PageError) -> PageError {
-    PageError::new(StatusCode::BAD_REQUEST, "Invalid sign-in request", e.to_string())
+    PageError::new(
+        StatusCode::BAD_REQUEST,
+        "Invalid sign-in request",
+        e.to_string(),
+    )
 }
 
 pub async fn authorize_get(
@@ -126,7 +130,14 @@ async fn authorize(
         None => false,
     };
     let session = current.as_ref().map(as_session);
-    match rules::next_step(&request, session, requested_at, consented, client.first_party, now) {
+    match rules::next_step(
+        &request,
+        session,
+        requested_at,
+        consented,
+        client.first_party,
+        now,
+    ) {
         Next::Login => {
             let next = format!(
                 "{}?{}",

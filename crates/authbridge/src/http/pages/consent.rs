@@ -122,7 +122,11 @@ pub async fn submit(
         .await
         .map_err(PageError::internal)?;
     let granted = match previous {
-        Some(p) => Scope::parse(&format!("{} {}", p.scope.as_string(), request.scope.as_string())),
+        Some(p) => Scope::parse(&format!(
+            "{} {}",
+            p.scope.as_string(),
+            request.scope.as_string()
+        )),
         None => request.scope.clone(),
     };
     state
@@ -139,7 +143,14 @@ pub async fn submit(
     // authorization endpoint.
     request.prompt.consent = false;
     let requested_at = requested_at(&ctx, &params, now);
-    match next_step(&request, Some(as_session(&current)), requested_at, true, client.first_party, now) {
+    match next_step(
+        &request,
+        Some(as_session(&current)),
+        requested_at,
+        true,
+        client.first_party,
+        now,
+    ) {
         Next::Issue(session) => issue(&state, &ctx, &request, session).await,
         _ => Ok(back_to_authorize(&form.request)),
     }

@@ -19,6 +19,7 @@ use crate::flows::login::{LoginError, LoginOutcome};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::AppState;
+use crate::oidc::paths;
 
 pub const PATH: &str = "/login";
 
@@ -46,8 +47,16 @@ impl From<LoginError> for PageError {
     }
 }
 
+/// The client an authorization request in `next` is for, to name it on the page.
+fn authorizing_client(next: &str) -> Option<String> {
+    let query = next.strip_prefix(paths::AUTHORIZE)?.strip_prefix('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The form, with what went wrong (if anything) announced and tied to both inputs.
-fn form(
+async fn form(
     state: &AppState,
     ctx: &PageContext,
     csrf: &Csrf,
@@ -57,12 +66,16 @@ fn form(
     username: &str,
 ) -> Result<Response, PageError> {
     let label = crate::http::drf::field_label(&state.settings.username_field);
+    let client_name = match next.and_then(authorizing_client) {
+        Some(id) => super::client(state, &id).await?.map(|c| c.name),
+        None => None,
+    };
     let response = view::render(
         status,
         &LoginPage {
             title: "Sign in",
             brand: Brand::from(ctx),
-            client_name: None,
+            client_name: client_name.as_deref(),
             error,
             csrf_token: &csrf.token(ctx),
             next,
@@ -81,7 +94,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let csrf = Csrf::for_form(&ctx, &headers, &*state.random);
     let next = safe_next(query.next.as_deref());
-    form(&state, &ctx, &csrf, StatusCode::OK, None, next, "")
+    form(&state, &ctx, &csrf, StatusCode::OK, None, next, "").await
 }
 
 pub async fn submit(
@@ -98,28 +111,39 @@ pub async fn submit(
     let username = form_data.username;
 
     let client = (client != ClientIp::UNKNOWN).then_some(client.0);
-    let again =
-        |status, message: &str| form(&state, &ctx, &csrf, status, Some(message), next, &username);
     let user = match state
         .password_login()
         .login(&username, Zeroizing::new(form_data.password), client)
         .await?
     {
         LoginOutcome::Authenticated(user) => user,
-        LoginOutcome::Refused => return again(StatusCode::OK, REFUSED),
+        LoginOutcome::Refused => {
+            return form(
+                &state,
+                &ctx,
+                &csrf,
+                StatusCode::OK,
+                Some(REFUSED),
+                next,
+                &username,
+            )
+            .await
+        }
         LoginOutcome::Throttled { wait, .. } => {
             let unit = if wait == 1 { "second" } else { "seconds" };
-            let mut response = again(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many failed attempts. Try again in {wait} {unit}."),
-            )?;
+            let message = format!("Too many failed attempts. Try again in {wait} {unit}.");
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let mut response =
+                form(&state, &ctx, &csrf, status, Some(&message), next, &username).await?;
             if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             return Ok(response);
         }
         LoginOutcome::Busy | LoginOutcome::LimiterUnavailable => {
-            let mut response = again(StatusCode::SERVICE_UNAVAILABLE, BUSY)?;
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            let mut response =
+                form(&state, &ctx, &csrf, status, Some(BUSY), next, &username).await?;
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -127,6 +151,8 @@ pub async fn submit(
         }
     };
 
+    // A new login replaces the browser's previous session rather than leaving it alive.
+    session::end(&state, &ctx, &headers).await?;
     let cookie = session::start(&state, &ctx, &user).await?;
     let response = match next {
         // 303: the browser follows with a GET, never re-posting the password.

@@ -6,9 +6,11 @@
 //! and images only and no framing, `no-store`, no referrer; and a `PageError` is re-rendered in
 //! the branded layout. Served only when the provider is enabled.
 
+pub mod consent;
 pub mod context;
 pub mod csrf;
 pub mod login;
+pub mod logout;
 pub mod next;
 pub mod session;
 pub mod style;
@@ -22,7 +24,10 @@ use axum::Router;
 use std::sync::Arc;
 
 use crate::http::error::{PageError, ShownError};
+use crate::http::oidc::{authorize, end_session};
 use crate::http::AppState;
+use crate::model::Client;
+use crate::oidc::paths;
 use context::PageContext;
 use view::{Brand, ErrorPage};
 
@@ -31,6 +36,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let ctx = Arc::new(PageContext::new(&state.settings, &*state.random));
     Router::new()
         .route(login::PATH, get(login::show).post(login::submit))
+        .route(consent::PATH, get(consent::show).post(consent::submit))
+        .route(logout::PATH, get(logout::show).post(logout::submit))
+        .route(
+            paths::AUTHORIZE,
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route(
+            paths::END_SESSION,
+            get(end_session::end_session_get).post(end_session::end_session_post),
+        )
         .route(style::PATH, get(style::serve))
         .layer(axum::middleware::map_response_with_state(
             ctx.clone(),
@@ -109,4 +124,12 @@ pub fn with_cookies<'a>(
         }
     }
     response
+}
+
+/// The client by client_id (the config file's first, then the database's).
+pub async fn client(state: &AppState, client_id: &str) -> Result<Option<Client>, PageError> {
+    match &state.oidc {
+        Some(oidc) => oidc.client(client_id).await.map_err(PageError::internal),
+        None => Ok(None),
+    }
 }

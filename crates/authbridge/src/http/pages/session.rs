@@ -72,7 +72,11 @@ pub async fn current(
 }
 
 /// End the browser's session (if any); returns the `Set-Cookie` that clears the cookie.
-pub async fn end(state: &AppState, ctx: &PageContext, headers: &HeaderMap) -> Result<String, PageError> {
+pub async fn end(
+    state: &AppState,
+    ctx: &PageContext,
+    headers: &HeaderMap,
+) -> Result<String, PageError> {
     if let Some(hash) = presented(ctx, headers) {
         state
             .store
