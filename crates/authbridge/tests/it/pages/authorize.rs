@@ -209,12 +209,16 @@ async fn authorize_login_and_back_with_a_code() {
                 "{url}"
             );
         }
-        // prompt=login asks for the password again, then issues.
+        // prompt=login asks for the password again, even when the request itself comes back
+        // without one, then issues.
+        app.clock.advance(chrono::Duration::milliseconds(1));
         let forced = browser.get(&first(&[("prompt", "login")])).await;
         let login_url = location(&forced).to_string();
         assert!(login_url.starts_with("/login?"), "{login_url}");
-        app.clock.advance(chrono::Duration::seconds(2));
         let next = query_of(&login_url)["next"].clone();
+        let skipped = browser.get(&next).await;
+        assert!(location(&skipped).starts_with("/login?"), "{skipped:?}");
+        app.clock.advance(chrono::Duration::seconds(1));
         let posted = browser.login("alice", PASSWORD, Some(&next)).await;
         let back = browser.get(location(&posted)).await;
         assert!(
