@@ -18,10 +18,7 @@ fn authorize_url(pairs: &[(&str, &str)]) -> String {
 }
 
 /// `base` with `changes` applied: a new value replaces the old one, `""` removes the parameter.
-fn with(
-    mut pairs: Vec<(&'static str, &'static str)>,
-    changes: &[(&'static str, &'static str)],
-) -> String {
+fn with<'a>(mut pairs: Vec<(&'a str, &'a str)>, changes: &[(&'a str, &'a str)]) -> String {
     for (k, v) in changes {
         pairs.retain(|(name, _)| name != k);
         if !v.is_empty() {
@@ -31,7 +28,7 @@ fn with(
     authorize_url(&pairs)
 }
 
-fn third(changes: &[(&'static str, &'static str)]) -> String {
+fn third<'a>(changes: &[(&'a str, &'a str)]) -> String {
     let pairs = vec![
         ("client_id", "third"),
         ("redirect_uri", "https://app.test/cb"),
@@ -43,7 +40,7 @@ fn third(changes: &[(&'static str, &'static str)]) -> String {
     with(pairs, changes)
 }
 
-fn first(changes: &[(&'static str, &'static str)]) -> String {
+fn first<'a>(changes: &[(&'a str, &'a str)]) -> String {
     let pairs = vec![
         ("client_id", "first"),
         ("redirect_uri", "https://first.test/cb"),
@@ -298,4 +295,66 @@ async fn a_third_party_client_asks_for_consent_once() {
             .await;
         assert!(location(&wider).starts_with("/consent?"));
     }
+}
+
+#[tokio::test]
+async fn max_age_and_a_forged_stamp_ask_for_the_password_again() {
+    for backend in backends() {
+        let app = provider(backend, &[]).await;
+        let mut browser = Browser::new(&app);
+        browser.login("alice", PASSWORD, None).await;
+        app.clock.advance(chrono::Duration::seconds(120));
+        let fresh_enough = browser.get(&first(&[("max_age", "300")])).await;
+        assert!(
+            location(&fresh_enough).starts_with("https://first.test/cb?code="),
+            "{backend}"
+        );
+        let too_old = browser.get(&first(&[("max_age", "60")])).await;
+        let login_url = location(&too_old).to_string();
+        assert!(login_url.starts_with("/login?"), "{login_url}");
+
+        // A stamp we did not sign (claiming the request is older than the login) is ignored.
+        let forged = first(&[("max_age", "60"), ("authbridge_requested_at", "1000.00ff")]);
+        assert!(location(&browser.get(&forged).await).starts_with("/login?"));
+
+        // After the password, the same request (with our stamp) issues at once.
+        let next = query_of(&login_url)["next"].clone();
+        app.clock.advance(chrono::Duration::seconds(5));
+        let posted = browser.login("alice", PASSWORD, Some(&next)).await;
+        let back = browser.get(location(&posted)).await;
+        assert!(
+            location(&back).starts_with("https://first.test/cb?code="),
+            "{back:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_form_post_variant_and_escaping() {
+    let app = provider("sqlite", &[]).await;
+    let mut browser = Browser::new(&app);
+    browser.login("alice", PASSWORD, None).await;
+    let reply = browser
+        .post(
+            "/oauth2/authorize",
+            &[
+                ("client_id", "first"),
+                ("redirect_uri", "https://first.test/cb"),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", "<b>&\""),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    let to = location(&reply);
+    assert!(to.starts_with("https://first.test/cb?code="), "{to}");
+    assert_eq!(query_of(to)["state"], "<b>&\"");
+
+    let mut stranger = Browser::new(&app);
+    let page = stranger.login("<script>alert(1)</script>", "x", None).await;
+    assert!(!page.body.contains("<script>"));
+    assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
 }
