@@ -122,7 +122,7 @@ mod tests {
             detail(&headers(&[("cookie", &cookie)])),
             "CSRF Failed: CSRF token missing."
         );
-        let other = new_csrf_secret();
+        let other = new_csrf_secret(&crate::random::OsRandom);
         assert_eq!(
             detail(&headers(&[("cookie", &cookie), ("x-csrftoken", &other)])),
             "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect."
