@@ -12,6 +12,7 @@ mod cli;
 mod clock;
 mod edge;
 mod mixed_writes;
+mod oidc_cli;
 mod pages;
 mod sessions;
 mod settings;
