@@ -109,10 +109,14 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(fallback)
         .with_state(state.clone())
-        .layer(axum::middleware::map_response(move |res: Response| {
-            let challenge = challenge.clone();
-            async move { with_challenge(res, challenge) }
-        }))
+        // Only when AUTH_HEADER_TYPES does not start with Bearer: no layer (and no per-request
+        // future) for the common case.
+        .layer(tower::util::option_layer(challenge.map(|challenge| {
+            axum::middleware::map_response(move |res: Response| {
+                let challenge = challenge.clone();
+                async move { with_challenge(res, Some(challenge)) }
+            })
+        })))
         .layer(axum::extract::DefaultBodyLimit::max(
             drf::body::MAX_BODY_BYTES,
         ))
