@@ -28,7 +28,9 @@ export function authjsConfig(provider, rp, { checks, extra = {} } = {}) {
     basePath: "/auth",
     logger: { error: (e) => (authjsErrors.push(e), undefined), warn: () => {}, debug: () => {} },
     callbacks: {
-      // The session shows who signed in: the provider's `sub` is the Django user id.
+      // The session shows who signed in: the provider's `sub` is the Django user id (Auth.js
+      // without a database adapter gives its users random ids, so keep the provider's).
+      jwt: ({ token, profile }) => (profile ? { ...token, sub: String(profile.sub) } : token),
       session: ({ session, token }) => ({ ...session, user: { ...session.user, id: token.sub } }),
     },
   };

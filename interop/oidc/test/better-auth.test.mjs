@@ -12,7 +12,7 @@ import { Browser, client, startProvider, throughProvider } from "./helpers.mjs";
 
 const APP = "http://localhost:3001";
 const PASSWORD = "correct horse battery staple";
-const rp = client(`${APP}/api/auth/oauth2/callback/authbridge`, { name: "Better Auth app" });
+const rp = client(`${APP}/api/auth/callback/authbridge`, { name: "Better Auth app" });
 
 let provider;
 let userId;
@@ -50,16 +50,17 @@ function betterAuthApp() {
 test("Better Auth generic OAuth: full sign-in, the session holds the Django user's email", async () => {
   const auth = betterAuthApp();
   const b = new Browser({ apps: { [APP]: (req) => auth.handler(req) } });
-  const start = await b.request("POST", `${APP}/api/auth/sign-in/oauth2`, {
-    json: { providerId: "authbridge", callbackURL: `${APP}/dashboard` },
+  // Better Auth 1.7 registers generic OAuth providers as social providers: signIn.social.
+  const start = await b.request("POST", `${APP}/api/auth/sign-in/social`, {
+    json: { provider: "authbridge", callbackURL: `${APP}/dashboard` },
   });
-  assert.equal(start.status, 200, `sign-in/oauth2: ${start.status} ${start.text}`);
+  assert.equal(start.status, 200, `sign-in/social: ${start.status} ${start.text}`);
   const { url } = JSON.parse(start.text);
   assert.ok(url.startsWith(`${provider.issuer}/oauth2/authorize?`), url);
   assert.ok(new URL(url).searchParams.get("code_challenge"), "Better Auth sends PKCE");
 
   const back = await throughProvider(b, url, provider, { username: "hedy", password: PASSWORD });
-  assert.ok(back.location.startsWith(`${APP}/api/auth/oauth2/callback/authbridge?`), back.location);
+  assert.ok(back.location.startsWith(`${APP}/api/auth/callback/authbridge?`), back.location);
   const done = await b.get(back.location);
   assert.equal(done.status, 302, `callback: ${done.status} ${done.text}`);
   assert.equal(done.location, `${APP}/dashboard`, `callback went to ${done.location}\n${b.trace()}`);
