@@ -17,7 +17,9 @@ use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
 
+pub mod oidc;
 mod summary;
+pub use oidc::{OidcError, OidcRuntime};
 pub use summary::SecretSource;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum StartupError {
     Storage(#[from] storage::StorageError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error(transparent)]
+    Oidc(#[from] OidcError),
     #[error("PASSWORD_HASHERS: {0}")]
     Hashers(String),
     #[error("secret file {path}: {source}")]
@@ -210,6 +214,22 @@ pub async fn build_state_with(
         Some(authjs_jwe::SessionDecoder::new(&secrets))
     };
     let limiter = crate::limits::LoginLimiter::from_settings(&settings, &store).await?;
+    let oidc = if settings.oidc.enabled {
+        let secret = settings.secret_key.as_ref().ok_or(OidcError::NoSecret)?;
+        Some(
+            OidcRuntime::start(
+                &settings.oidc,
+                settings.edge.public_origin.as_deref(),
+                secret.expose_secret().as_bytes(),
+                store.clone(),
+                clock.clone(),
+                random.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     Ok(AppState::new(Inner {
         limiter,
         settings,
@@ -219,6 +239,7 @@ pub async fn build_state_with(
         clock,
         random,
         authjs,
+        oidc,
     }))
 }
 

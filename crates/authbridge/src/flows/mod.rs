@@ -3,7 +3,8 @@
 //! - `token_pair`: issue a pair, refresh with rotation (grace window, reuse detection);
 //! - `logout`: blacklist one token, end one login, end every login, password-change revocation;
 //! - `accounts`: sync an external sign-in into Django's users;
-//! - `session`: the login an Auth.js session's refresh token belongs to.
+//! - `session`: the login an Auth.js session's refresh token belongs to;
+//! - `login`: a password login (throttle, Django's password check, hash upgrade).
 //!
 //! A flow gets everything injected ([`Flows`]: store, keys, settings, clock, randomness), knows
 //! nothing of HTTP, records its security events (`crate::audit`) and answers with a
@@ -11,7 +12,9 @@
 
 pub mod accounts;
 mod error;
+pub mod login;
 pub mod logout;
+pub mod oidc;
 pub mod session;
 #[cfg(test)]
 mod tests;

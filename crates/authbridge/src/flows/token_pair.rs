@@ -34,12 +34,24 @@ impl Flows<'_> {
         user: &User,
         family: Option<&str>,
     ) -> Result<TokenPair, FlowError> {
+        self.issue_pair_with(user, family, serde_json::Map::new())
+            .await
+    }
+
+    /// `issue_pair` with `claims` added to the refresh token (and so copied into its access
+    /// tokens and successors): the OpenID Connect token endpoint's `client_id` and `scope`.
+    pub async fn issue_pair_with(
+        &self,
+        user: &User,
+        family: Option<&str>,
+        claims: serde_json::Map<String, Value>,
+    ) -> Result<TokenPair, FlowError> {
         let now = self.clock.now();
         // Before the new token exists: a password changed since last seen revokes only older ones.
         self.note_password(user, now).await?;
         let rules = &self.tokens.rules;
         let mut rng = self.random.rng();
-        let mut extra = serde_json::Map::new();
+        let mut extra = claims;
         if self.jwt.check_revoke_token {
             extra.insert(
                 self.jwt.revoke_token_claim.clone(),
@@ -79,8 +91,30 @@ impl Flows<'_> {
         Ok(token)
     }
 
-    /// `POST /api/token/refresh/`'s rule, from the client at `client`.
+    /// `POST /api/token/refresh/`'s rule, from the client at `client`. A refresh token issued to
+    /// an OAuth client (it carries `client_id`) is refused here: it refreshes only at the token
+    /// endpoint, where its client authenticates.
     pub async fn refresh(&self, raw: &str, client: IpAddr) -> Result<Refreshed, FlowError> {
+        self.refresh_owned(raw, None, client).await
+    }
+
+    /// The OpenID Connect refresh grant: the same rotation, for refresh tokens issued to
+    /// `client_id` only.
+    pub async fn refresh_for_client(
+        &self,
+        raw: &str,
+        client_id: &str,
+        client: IpAddr,
+    ) -> Result<Refreshed, FlowError> {
+        self.refresh_owned(raw, Some(client_id), client).await
+    }
+
+    async fn refresh_owned(
+        &self,
+        raw: &str,
+        owner: Option<&str>,
+        client: IpAddr,
+    ) -> Result<Refreshed, FlowError> {
         let refused = |reason| {
             audit::record(
                 Event::RefreshRefused,
@@ -91,7 +125,7 @@ impl Flows<'_> {
                 },
             )
         };
-        let result = self.rotate_or_refresh(raw, client).await;
+        let result = self.rotate_or_refresh(raw, owner, client).await;
         match &result {
             Ok(refreshed) => audit::record(
                 Event::Refresh,
@@ -109,7 +143,12 @@ impl Flows<'_> {
         result
     }
 
-    async fn rotate_or_refresh(&self, raw: &str, client: IpAddr) -> Result<Refreshed, FlowError> {
+    async fn rotate_or_refresh(
+        &self,
+        raw: &str,
+        owner: Option<&str>,
+        client: IpAddr,
+    ) -> Result<Refreshed, FlowError> {
         let jwt = self.jwt;
         let now = self.clock.now();
         let rotating_with_grace = jwt.rotate_refresh_tokens
@@ -120,6 +159,7 @@ impl Flows<'_> {
             // replayed within the grace window), saving a query per refresh. A token that fails the
             // other checks is looked up here, so the answer stays simplejwt's: blacklisted first.
             let token = self.tokens.decode(raw, now.timestamp())?;
+            check_owner(&token, owner)?;
             let jti = token
                 .jti(&self.tokens.rules)
                 .ok_or(TokenError::NoId)?
@@ -144,6 +184,7 @@ impl Flows<'_> {
             }
         } else {
             let token = self.read_refresh(raw, now.timestamp()).await?;
+            check_owner(&token, owner)?;
             let user_id = match self.user_check(&token, client).await {
                 Ok(user_id) => user_id,
                 Err(refused) => return Err(self.settle(refused).await),
@@ -271,6 +312,21 @@ impl Flows<'_> {
         refused.error
     }
 }
+
+/// A token refreshes only where it was issued: a client's (`client_id` claim) at the token
+/// endpoint by that client, any other at `/api/token/refresh/`. Either mismatch is simplejwt's
+/// "Token is invalid", so the answer does not tell which clients exist.
+fn check_owner(token: &Token, owner: Option<&str>) -> Result<(), TokenError> {
+    let issued_to = token.claims.get(CLIENT_ID_CLAIM).map(Value::as_str);
+    match (issued_to, owner) {
+        (None, None) => Ok(()),
+        (Some(Some(issued)), Some(owner)) if issued == owner => Ok(()),
+        _ => Err(TokenError::Invalid),
+    }
+}
+
+/// The claim naming the OAuth client a token was issued to (RFC 9068 §2.2).
+pub const CLIENT_ID_CLAIM: &str = "client_id";
 
 /// A refused user check. An inactive user's tokens are revoked once the answer is settled (the
 /// answer stays simplejwt's: a token blacklisted before is "Token is blacklisted").

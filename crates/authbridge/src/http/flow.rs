@@ -3,6 +3,7 @@
 //! views answered with before the rules moved out of them).
 
 use super::{DrfError, Inner};
+use crate::flows::login::PasswordLogin;
 use crate::flows::{FlowError, Flows, SessionRefusal};
 
 impl Inner {
@@ -13,6 +14,16 @@ impl Inner {
             jwt: &self.settings.simple_jwt,
             clock: &*self.clock,
             random: &*self.random,
+        }
+    }
+
+    /// The password login shared by `/api/token/` and the provider's `/login` page.
+    pub fn password_login(&self) -> PasswordLogin<'_> {
+        PasswordLogin {
+            store: &*self.store,
+            passwords: &self.passwords,
+            limiter: &self.limiter,
+            clock: &*self.clock,
         }
     }
 }

@@ -10,7 +10,9 @@ pub mod extract;
 mod flow;
 #[cfg(test)]
 mod fuzz;
+pub mod oidc;
 pub mod ops;
+pub mod pages;
 #[cfg(test)]
 mod test_support;
 
@@ -46,6 +48,9 @@ pub struct Inner {
     pub authjs: Option<authjs_jwe::SessionDecoder>,
     /// Failed-login throttling and lockout (`crate::limits`).
     pub limiter: crate::limits::LoginLimiter,
+    /// The OpenID Connect provider's keys and client lookup (`crate::app::OidcRuntime`); `None`
+    /// unless `OIDC.ENABLED`, when every OIDC route answers 404.
+    pub oidc: Option<Arc<crate::app::OidcRuntime>>,
 }
 
 impl AppState {
@@ -89,11 +94,17 @@ const SLASH_ROUTES: &[&str] = &[
 pub fn router(state: AppState) -> Router {
     let cors = browser::cors::CorsLayer::from_settings(&state.settings.cors);
     let challenge = challenge(&state.settings.simple_jwt.auth_header_types);
-    Router::new()
+    let mut routes = Router::new()
         .merge(api::health::routes())
         .merge(api::token_api::routes(&state.settings))
         .merge(api::me::routes())
         .merge(api::authjs::routes())
+        .merge(oidc::routes(&state.settings));
+    // The provider's pages exist only when it is enabled (404 otherwise, as any unknown path).
+    if state.settings.oidc.enabled {
+        routes = routes.merge(pages::routes(&state));
+    }
+    routes
         .fallback(fallback)
         .with_state(state.clone())
         .layer(axum::middleware::map_response(move |res: Response| {

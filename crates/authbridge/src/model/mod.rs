@@ -2,10 +2,15 @@
 //! No I/O, no clock, no randomness.
 
 mod account;
+mod oidc;
 mod token;
 mod user;
 
 pub use account::{ExternalAccount, SyncOutcome};
+pub use oidc::{
+    Client, CodeHash, CodeRecord, Consent, KeyRecord, KeyRotation, LoginSession, RedeemedCode,
+    SessionHash,
+};
 pub use token::{
     BlacklistOutcome, FamilyState, OutstandingToken, PasswordCheck, RotateOutcome, Rotation,
 };

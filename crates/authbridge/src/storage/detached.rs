@@ -8,10 +8,12 @@
 //! method is one line in the lists below.
 
 use super::{
-    AccountRepository, AttemptCount, AttemptRule, BlacklistOutcome, DynStore, ExternalAccount,
-    FamilyState, Inspection, LoginAttemptRepository, MigrationReport, NewUser, OutstandingToken,
-    PasswordCheck, Result, RotateOutcome, Rotation, StorageError, Store, SyncOutcome,
-    TokenRepository, User, UserRepository,
+    AccountRepository, AttemptCount, AttemptRule, AuthCodeRepository, BlacklistOutcome, Client,
+    CodeHash, CodeRecord, Consent, ConsentRepository, DynStore, ExternalAccount, FamilyState,
+    Inspection, KeyRecord, KeyRotation, LoginAttemptRepository, LoginSession,
+    LoginSessionRepository, MigrationReport, NewUser, OidcClientRepository, OidcKeyRepository,
+    OutstandingToken, PasswordCheck, RedeemedCode, Result, RotateOutcome, Rotation, SessionHash,
+    StorageError, Store, SyncOutcome, TokenRepository, User, UserRepository,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,7 +59,18 @@ macro_rules! keep_cloned {
         }
     )*};
 }
-keep_cloned!(NewUser, OutstandingToken, Rotation, ExternalAccount);
+keep_cloned!(
+    NewUser,
+    OutstandingToken,
+    Rotation,
+    ExternalAccount,
+    KeyRecord,
+    KeyRotation,
+    Client,
+    CodeRecord,
+    LoginSession,
+    Consent
+);
 
 macro_rules! keep_copied {
     ($($t:ty),*) => {$(
@@ -69,7 +82,7 @@ macro_rules! keep_copied {
         }
     )*};
 }
-keep_copied!(i64, DateTime<Utc>, AttemptRule);
+keep_copied!(i64, DateTime<Utc>, AttemptRule, CodeHash, SessionHash);
 
 /// A kept value lent back as the argument type `P` the store's method takes.
 trait Lend<'a, P> {
@@ -168,6 +181,59 @@ forward!(LoginAttemptRepository {
         fn uncount_attempt(key: &str) -> ();
         fn clear_attempts(key: &str) -> ();
         fn purge_attempts(now: DateTime<Utc>) -> u64;
+    }
+});
+
+forward!(OidcKeyRepository {
+    read {
+        fn list_keys() -> Vec<KeyRecord>;
+    }
+    write {
+        fn insert_key(key: &KeyRecord) -> ();
+        fn rotate_keys(rotation: &KeyRotation) -> ();
+        fn delete_retired_keys(now: DateTime<Utc>) -> u64;
+    }
+});
+
+forward!(OidcClientRepository {
+    read {
+        fn client(client_id: &str) -> Option<Client>;
+        fn list_clients() -> Vec<Client>;
+    }
+    write {
+        fn insert_client(client: &Client, now: DateTime<Utc>) -> ();
+        fn delete_client(client_id: &str) -> bool;
+    }
+});
+
+forward!(AuthCodeRepository {
+    read {}
+    write {
+        fn insert_code(code: &CodeRecord) -> ();
+        fn redeem_code(hash: CodeHash, now: DateTime<Utc>) -> Option<RedeemedCode>;
+        fn set_code_refresh_jti(hash: CodeHash, jti: &str) -> ();
+        fn delete_expired_codes(now: DateTime<Utc>) -> u64;
+    }
+});
+
+forward!(LoginSessionRepository {
+    read {
+        fn login_session(hash: SessionHash, now: DateTime<Utc>) -> Option<(LoginSession, User)>;
+    }
+    write {
+        fn create_login_session(session: &LoginSession) -> ();
+        fn revoke_login_session(hash: SessionHash) -> bool;
+        fn revoke_user_login_sessions(user_id: i64) -> u64;
+        fn delete_expired_login_sessions(now: DateTime<Utc>) -> u64;
+    }
+});
+
+forward!(ConsentRepository {
+    read {
+        fn consent(user_id: i64, client_id: &str) -> Option<Consent>;
+    }
+    write {
+        fn upsert_consent(consent: &Consent) -> ();
     }
 });
 

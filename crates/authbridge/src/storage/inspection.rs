@@ -3,14 +3,25 @@
 use async_trait::async_trait;
 
 use super::{
-    AccountRepository, Inspection, LoginAttemptRepository, MigrationReport, Result,
+    AccountRepository, AuthCodeRepository, ConsentRepository, Inspection, LoginAttemptRepository,
+    LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository, Result,
     TokenRepository, UserRepository,
 };
 
 /// Everything the server needs from one database.
 #[async_trait]
 pub trait Store:
-    UserRepository + TokenRepository + AccountRepository + LoginAttemptRepository + Send + Sync
+    UserRepository
+    + TokenRepository
+    + AccountRepository
+    + LoginAttemptRepository
+    + OidcKeyRepository
+    + OidcClientRepository
+    + AuthCodeRepository
+    + LoginSessionRepository
+    + ConsentRepository
+    + Send
+    + Sync
 {
     /// Idempotent: create Django's tables when absent (as Django 5.2's `migrate` leaves them, with
     /// their `django_migrations` rows), then authbridge's own tables. Never alters Django's tables.

@@ -9,10 +9,12 @@ mod attempts;
 mod detached;
 mod inspection;
 mod migrate;
+mod oidc;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
+mod sqlx_oidc;
 mod sqlx_store;
 mod sqlx_token_repository;
 mod sqlx_tokens;
@@ -29,12 +31,17 @@ pub use attempts::LoginAttemptRepository;
 use detached::Detached;
 pub use inspection::Store;
 pub use migrate::MigrationReport;
+pub use oidc::{
+    AuthCodeRepository, ConsentRepository, LoginSessionRepository, OidcClientRepository,
+    OidcKeyRepository,
+};
 pub use tokens::TokenRepository;
 pub use users::UserRepository;
 // The nouns live in `model`; storage speaks them.
 pub use crate::model::{
-    BlacklistOutcome, ExternalAccount, FamilyState, NewUser, OutstandingToken, PasswordCheck,
-    RotateOutcome, Rotation, SyncOutcome, User,
+    BlacklistOutcome, Client, CodeHash, CodeRecord, Consent, ExternalAccount, FamilyState,
+    KeyRecord, KeyRotation, LoginSession, NewUser, OutstandingToken, PasswordCheck, RedeemedCode,
+    RotateOutcome, Rotation, SessionHash, SyncOutcome, User,
 };
 
 /// Which table holds users and which column is Django's `USERNAME_FIELD`.

@@ -9,6 +9,7 @@
 mod accounts;
 pub(crate) mod codec;
 mod dialect;
+mod oidc;
 pub(crate) mod time;
 mod tokens;
 mod users;

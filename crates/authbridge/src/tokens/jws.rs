@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::config::Algorithm;
 
 /// Signing and verifying keys for the configured algorithm.
+#[derive(Clone)]
 pub struct Keys {
     alg: Algorithm,
     encoding: EncodingKey,

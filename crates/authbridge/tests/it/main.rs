@@ -12,6 +12,7 @@ mod cli;
 mod clock;
 mod edge;
 mod mixed_writes;
+mod oidc;
 mod sessions;
 mod settings;
 mod storage;

@@ -15,7 +15,7 @@ mod page;
 
 pub use drf::DrfError;
 pub use oauth::OAuthError;
-pub use page::PageError;
+pub use page::{PageError, ShownError};
 
 use axum::http::Method;
 use axum::response::Response;

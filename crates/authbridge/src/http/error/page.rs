@@ -55,11 +55,23 @@ impl IntoResponse for PageError {
             page,
         )
             .into_response();
+        // The provider's pages re-render this in their branded layout (`http::pages`).
+        response.extensions_mut().insert(ShownError {
+            title: title.to_string(),
+            message: message.to_string(),
+        });
         if let Self::Internal(internal) = self {
             internal.attach(&mut response);
         }
         response
     }
+}
+
+/// What an error page says, carried on its response for a layout that knows the branding.
+#[derive(Debug, Clone)]
+pub struct ShownError {
+    pub title: String,
+    pub message: String,
 }
 
 fn escape_html(s: &str) -> String {

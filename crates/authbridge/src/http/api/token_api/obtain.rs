@@ -1,8 +1,8 @@
 //! `POST /api/token/` (simplejwt `TokenObtainPairView`), plus `user_id` in the body.
 //!
-//! Before simplejwt's steps, each attempt is counted by the login limiter (`crate::limits`) and a
-//! locked or throttled one is refused with DRF's 429 without touching the database or a hasher;
-//! when the password queue is full the answer is 503. Every outcome is an audit event.
+//! The password login is `flows::login` (shared with the provider's `/login` page): a locked or
+//! throttled attempt is refused with DRF's 429 without touching the database or a hasher; when the
+//! password queue is full the answer is 503.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -10,15 +10,13 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::audit::{self, Event, Subject};
+use crate::flows::login::{LoginError, LoginOutcome};
 use crate::http::browser::cookie_mode;
 use crate::http::drf::body::{DrfData, Fields};
 use crate::http::drf::json_response;
 use crate::http::extract::ClientIp;
 use crate::http::{AppState, DrfError};
-use crate::limits::{throttled_detail, Decision};
-use crate::passwords::PasswordError;
-use crate::storage::User;
+use crate::limits::throttled_detail;
 
 /// `Retry-After` of the 503 sent when the password queue is full.
 const QUEUE_FULL_RETRY_AFTER: i64 = 1;
@@ -48,11 +46,13 @@ fn retry_later(status: StatusCode, detail: &str, wait: i64) -> Response {
     res
 }
 
-enum Outcome {
-    Authenticated(User),
-    /// Wrong password, unknown user or inactive user: the reason is for the audit log only.
-    Refused(&'static str),
-    QueueFull,
+impl From<LoginError> for DrfError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Storage(e) => e.into(),
+            LoginError::Password(e) => e.into(),
+        }
+    }
 }
 
 pub async fn obtain(
@@ -68,138 +68,41 @@ pub async fn obtain(
     fields.finish()?;
 
     let client = (client != ClientIp::UNKNOWN).then_some(client.0);
-    let subject = Subject {
-        username: Some(&username),
-        client,
-        ..Subject::default()
-    };
-    let admitted = state
-        .limiter
-        .admit(&username, client, state.clock.now())
-        .await;
-    let admission = match admitted {
-        // The counter's store (Redis, the database) is unreachable: refuse without hashing, as a
-        // temporary condition the client may retry, never unthrottled and never a 500.
-        Err(e) => {
-            tracing::error!(error = %e, "login limiter unavailable; login refused");
-            return Ok(retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Login is temporarily unavailable, try again later.",
-                QUEUE_FULL_RETRY_AFTER,
-            ));
-        }
-
-        Ok(Decision::Admitted(admission)) => admission,
-        Ok(Decision::Refused { scope, wait }) => {
-            let event = if scope.is_lockout() {
-                Event::LoginLocked
-            } else {
-                Event::LoginThrottled
-            };
-            audit::record(event, subject);
+    let user = match state
+        .password_login()
+        .login(&username, password, client)
+        .await?
+    {
+        LoginOutcome::Authenticated(user) => user,
+        LoginOutcome::Refused => return Err(no_active_account()),
+        LoginOutcome::Throttled { wait, .. } => {
             return Ok(retry_later(
                 StatusCode::TOO_MANY_REQUESTS,
                 &throttled_detail(wait),
                 wait,
-            ));
+            ))
         }
-    };
-
-    let outcome = match authenticate(&state, &username, password).await {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            if let Err(undo) = state.limiter.abandoned(admission).await {
-                tracing::warn!("login counter not settled: {undo}");
-            }
-            return Err(e);
-        }
-    };
-    let user = match outcome {
-        Outcome::Authenticated(user) => user,
-        Outcome::Refused(reason) => {
-            audit::record(
-                Event::LoginFailed,
-                Subject {
-                    reason: Some(reason),
-                    ..subject
-                },
-            );
-            return Err(no_active_account());
-        }
-        Outcome::QueueFull => {
-            if let Err(e) = state.limiter.abandoned(admission).await {
-                tracing::warn!("login counter not settled: {e}");
-            }
-            audit::record(Event::LoginQueueFull, subject);
+        LoginOutcome::Busy => {
             return Ok(retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Too many logins in progress, try again later.",
                 QUEUE_FULL_RETRY_AFTER,
-            ));
+            ))
+        }
+        // The counter's store (Redis, the database) is unreachable: a temporary condition the
+        // client may retry, never unthrottled and never a 500.
+        LoginOutcome::LimiterUnavailable => {
+            return Ok(retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Login is temporarily unavailable, try again later.",
+                QUEUE_FULL_RETRY_AFTER,
+            ))
         }
     };
-    // The password was right: a counter that cannot be cleared now (Redis restarting) must not
-    // turn a good login into an error.
-    if let Err(e) = state.limiter.succeeded(admission).await {
-        tracing::warn!("login counter not cleared: {e}");
-    }
     let pair = state.flows().issue_pair(&user, None).await?;
-    audit::record(
-        Event::LoginOk,
-        Subject {
-            user_id: Some(user.id),
-            ..subject
-        },
-    );
     cookie_mode::respond_with_pair(
         &state,
         &headers,
         json!({"refresh": pair.refresh, "access": pair.access, "user_id": user.id}),
     )
-}
-
-/// Django's ModelBackend: look the user up, check the password (hashing anyway for an unknown
-/// user), upgrade an outdated hash, then refuse inactive users.
-async fn authenticate(
-    state: &AppState,
-    username: &str,
-    password: Zeroizing<String>,
-) -> Result<Outcome, DrfError> {
-    let user = state.store.user_by_username(username).await?;
-    let verdict = match state
-        .passwords
-        .check(password.clone(), user.as_ref().map(|u| u.password.clone()))
-        .await
-    {
-        Ok(verdict) => verdict,
-        Err(PasswordError::QueueFull) => return Ok(Outcome::QueueFull),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(mut user) = user else {
-        return Ok(Outcome::Refused("unknown_user"));
-    };
-    if !verdict.valid {
-        return Ok(Outcome::Refused("bad_password"));
-    }
-    if verdict.must_update {
-        // The upgrade is Django's housekeeping, not part of the answer: when the queue is full
-        // it waits for the next login.
-        match state.passwords.make(password).await {
-            Ok(encoded) => {
-                // Same password, new hash: not a password change (the user stays logged in
-                // elsewhere), and the pair issued now carries the new hash's revoke claim.
-                state
-                    .store
-                    .upgrade_password(user.id, &user.password, &encoded)
-                    .await?;
-                user.password = encoded;
-            }
-            Err(PasswordError::QueueFull) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if !user.is_active {
-        return Ok(Outcome::Refused("inactive"));
-    }
-    Ok(Outcome::Authenticated(user))
 }

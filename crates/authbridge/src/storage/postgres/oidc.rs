@@ -1,0 +1,10 @@
+//! The OpenID Connect repositories on this backend: the shared statements (`sqlx_oidc.rs`).
+
+#[allow(unused_imports)]
+use super::{codec, users, PostgresStore};
+
+crate::storage::sqlx_oidc::sqlx_oidc!(
+    store: PostgresStore,
+    conn: sqlx::PgConnection,
+    row: sqlx::postgres::PgRow,
+);
