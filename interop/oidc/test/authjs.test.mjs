@@ -63,3 +63,15 @@ test("Auth.js: a second sign-in in the same browser reuses the provider's login 
   assert.ok(!steps.some((l) => /^POST .*\/login/.test(l)), `no second login:\n${steps.join("\n")}`);
   assert.ok(!steps.some((l) => l.includes("/consent")), `consent remembered:\n${steps.join("\n")}`);
 });
+
+test("a client added by `authbridge client add --json` while the server runs: Auth.js signs in with it", async () => {
+  const out = provider.cli(["client", "add", "Auth.js CLI app", "--redirect-uri", `${APP}/auth/callback/authbridge`, "--first-party", "--json"]);
+  const made = JSON.parse(out);
+  assert.ok(made.client_id && made.client_secret, out);
+  const listed = provider.cli(["client", "list"]);
+  assert.ok(listed.includes(made.client_id), `client list names it:\n${listed}`);
+  const { session } = await signInWithAuthjs(provider, authjsConfig(provider, made), { username: "ada", password: PASSWORD });
+  assert.equal(session.user.id, String(ada));
+  provider.cli(["client", "remove", made.client_id]);
+  assert.ok(!provider.cli(["client", "list"]).includes(made.client_id), "removed");
+});
