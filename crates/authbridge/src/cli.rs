@@ -1,7 +1,10 @@
-//! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`, `doctor`.
+//! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`, `doctor`,
+//! and the OpenID Connect provider's `client` and `keys`.
 
 mod doctor;
+mod oidc;
 pub use doctor::doctor;
+pub use oidc::{client, keys, ClientCommand, KeysCommand};
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -98,6 +101,16 @@ pub enum Command {
     /// algorithms, clock) and print the Django and Auth.js settings to paste. Changes nothing;
     /// exits non-zero when a check fails.
     Doctor,
+    /// The OpenID Connect provider's clients: add, list, remove.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// The OpenID Connect provider's signing keys: rotate, list.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +119,8 @@ pub enum CliError {
     Startup(#[from] app::StartupError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Oidc(#[from] app::OidcError),
     #[error("{0}")]
     Usage(String),
     #[error("reading the password: {0}")]

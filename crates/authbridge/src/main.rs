@@ -89,6 +89,8 @@ async fn main() -> anyhow::Result<()> {
             cli::doctor(settings).await?;
         }
         Command::LogoutUser { username } => cli::logout_user(settings, username).await?,
+        Command::Client { command } => cli::client(settings, command).await?,
+        Command::Keys { command } => cli::keys(settings, command).await?,
     }
     Ok(())
 }

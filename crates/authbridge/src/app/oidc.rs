@@ -285,7 +285,7 @@ fn unseal_published(
 }
 
 /// `authbridge keys rotate`: a new key for every algorithm of `wanted`, the active ones retire
-/// after `overlap`, and keys already past retirement are deleted. Returns the new records.
+/// after `overlap`, and keys already past retirement are deleted. Returns what was written.
 pub async fn rotate_keys(
     store: &DynStore,
     sealer: &KeySealer,
@@ -293,7 +293,7 @@ pub async fn rotate_keys(
     wanted: &[SigningAlg],
     now: DateTime<Utc>,
     overlap: Duration,
-) -> Result<Vec<KeyRecord>, OidcError> {
+) -> Result<KeyRotation, OidcError> {
     let records = store.list_keys().await?;
     let mut rotation = KeyRotation {
         retire: keys::retirements(&records, wanted, now, overlap),
@@ -306,5 +306,9 @@ pub async fn rotate_keys(
     }
     store.rotate_keys(&rotation).await?;
     store.delete_retired_keys(now).await?;
-    Ok(rotation.add)
+    Ok(rotation)
 }
+
+#[cfg(test)]
+#[path = "oidc_tests.rs"]
+mod tests;

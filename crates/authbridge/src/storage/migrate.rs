@@ -236,6 +236,11 @@ pub(crate) const OWN_MIGRATIONS: &[OwnMigration] = &[
         sqlite: include_str!("sql/sqlite/0003_user_state.sql"),
         postgres: include_str!("sql/postgres/0003_user_state.sql"),
     },
+    OwnMigration {
+        name: "0004_oidc",
+        sqlite: include_str!("sql/sqlite/0004_oidc.sql"),
+        postgres: include_str!("sql/postgres/0004_oidc.sql"),
+    },
 ];
 
 /// `"name"` with embedded quotes doubled (table and column names come from configuration).

@@ -13,6 +13,7 @@ mod clock;
 mod edge;
 mod mixed_writes;
 mod oidc;
+mod oidc_cli;
 mod sessions;
 mod settings;
 mod storage;

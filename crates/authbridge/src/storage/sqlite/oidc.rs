@@ -1,6 +1,5 @@
 //! The OpenID Connect repositories on this backend: the shared statements (`sqlx_oidc.rs`).
 
-#[allow(unused_imports)]
 use super::{codec, users, SqliteStore};
 
 crate::storage::sqlx_oidc::sqlx_oidc!(

@@ -2,19 +2,25 @@
 
 use super::*;
 
-pub(super) const OWN_TABLES: [&str; 6] = [
+pub(super) const OWN_TABLES: [&str; 11] = [
     "authbridge_login_attempt",
+    "authbridge_login_session",
     "authbridge_migrations",
+    "authbridge_oidc_client",
+    "authbridge_oidc_code",
+    "authbridge_oidc_consent",
+    "authbridge_oidc_key",
     "authbridge_refresh_family",
     "authbridge_refresh_rotation",
     "authbridge_social_account",
     "authbridge_user_state",
 ];
 
-pub(super) const OWN_MIGRATIONS: [&str; 3] = [
+pub(super) const OWN_MIGRATIONS: [&str; 4] = [
     "0001_refresh_families_and_social_accounts",
     "0002_login_attempts",
     "0003_user_state",
+    "0004_oidc",
 ];
 
 pub(super) const DJANGO_TABLES: [&str; 10] = [

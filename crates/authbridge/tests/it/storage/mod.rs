@@ -24,6 +24,7 @@ mod connect;
 mod ddl;
 mod inspection;
 mod migration;
+mod oidc;
 mod sessions;
 mod tokens;
 mod users;
@@ -307,6 +308,13 @@ conformance!(
     sessions::sync_refusals_write_nothing,
     sessions::revocation_racing_rotation_leaves_no_live_successor,
     inspection::inspect_reports_tables_migrations_hash_algorithms_and_clock,
+    oidc::oidc_keys_rotate_with_one_active_key_per_algorithm,
+    oidc::oidc_concurrent_key_generation_stores_one,
+    oidc::oidc_clients_are_stored_with_their_secret_hashed,
+    oidc::oidc_codes_redeem_once_and_remember_their_refresh_token,
+    oidc::oidc_concurrent_redeems_of_one_code_have_one_winner,
+    oidc::oidc_login_sessions_expire_and_are_revoked,
+    oidc::oidc_consents_are_upserted,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
