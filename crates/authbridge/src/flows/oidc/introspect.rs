@@ -39,7 +39,10 @@ fn answer(live: &LiveToken, kind: TokenType, issuer: &str, jti_claim: &str) -> V
     let number = |name: &str| claims.get(name).and_then(Value::as_i64).unwrap_or_default();
     let sub = match &live.user {
         Some(user) => Some(crate::oidc::claims::subject(user)),
-        None => claims.get("sub").and_then(Value::as_str).map(str::to_string),
+        None => claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     };
     let scope = live.scope.as_string();
     introspection(Some(ActiveToken {

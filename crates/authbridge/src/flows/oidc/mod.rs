@@ -96,7 +96,13 @@ fn issued_to(token: &Token) -> Option<&str> {
 }
 
 fn scope_of(token: &Token) -> Scope {
-    Scope::parse(token.claims.get("scope").and_then(Value::as_str).unwrap_or(""))
+    Scope::parse(
+        token
+            .claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    )
 }
 
 impl Flows<'_> {

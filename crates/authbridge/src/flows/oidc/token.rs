@@ -90,15 +90,6 @@ impl Flows<'_> {
         } else {
             None
         };
-        audit::record(
-            Event::LoginOk,
-            Subject {
-                username: Some(&user.username),
-                user_id: Some(user.id),
-                client: Some(ip),
-                reason: Some("oidc_code"),
-            },
-        );
         Ok(Issued {
             access_token: pair.access,
             refresh_token: Some(pair.refresh),
@@ -118,7 +109,8 @@ impl Flows<'_> {
         scope: Option<&str>,
         ip: IpAddr,
     ) -> Result<Issued, GrantError> {
-        let invalid = || GrantError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let invalid =
+            || GrantError::invalid_grant("the refresh token is invalid, expired or revoked");
         // The scope is checked before the rotation: a refused request must not use the token up.
         let granted = self
             .tokens
@@ -152,7 +144,11 @@ impl Flows<'_> {
     /// The client_credentials grant (confidential clients: `GrantType::allowed_for`): an access
     /// token for the client itself, `sub` = client_id and no `user_id`, so Django's
     /// `JWTAuthentication` refuses it; it is for introspection by resource servers.
-    pub fn client_credentials(&self, client: &Client, scope: Option<&str>) -> Result<Issued, GrantError> {
+    pub fn client_credentials(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<Issued, GrantError> {
         let now = self.clock.now().timestamp();
         // Only the non-user scopes mean anything for a client acting for itself: none of ours.
         let scope = Scope::parse(scope.unwrap_or("")).narrowed_to(&Scope::default());
@@ -261,7 +257,10 @@ impl Flows<'_> {
 }
 
 fn jti_of(flows: &Flows<'_>, raw: &str) -> Option<String> {
-    let token = flows.tokens.decode(raw, flows.clock.now().timestamp()).ok()?;
+    let token = flows
+        .tokens
+        .decode(raw, flows.clock.now().timestamp())
+        .ok()?;
     token.jti(&flows.tokens.rules).map(str::to_string)
 }
 

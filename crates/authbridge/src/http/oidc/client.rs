@@ -71,17 +71,24 @@ pub async fn authenticate(
         ErrorCode::InvalidRequest => refused(code, "use exactly one client authentication method"),
         _ => refused(ErrorCode::InvalidClient, "client authentication failed"),
     })?;
-    let client = super::find_client(state, &who.client_id)
+    let client = super::runtime(state)?
+        .client(&who.client_id)
         .await
         .map_err(|e| ClientRefused::from(OAuthError::internal(e)))?;
     let Some(client) = client else {
         tracing::debug!(client_id = who.client_id, "unknown client");
-        return Err(refused(ErrorCode::InvalidClient, "client authentication failed"));
+        return Err(refused(
+            ErrorCode::InvalidClient,
+            "client authentication failed",
+        ));
     };
     let public_refused = who.method == Method::None && !public_allowed;
     if public_refused || !client.check_secret(who.secret.as_deref()) {
         tracing::debug!(client_id = who.client_id, "client authentication failed");
-        return Err(refused(ErrorCode::InvalidClient, "client authentication failed"));
+        return Err(refused(
+            ErrorCode::InvalidClient,
+            "client authentication failed",
+        ));
     }
     Ok(client)
 }

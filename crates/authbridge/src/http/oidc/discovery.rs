@@ -10,8 +10,8 @@ use crate::http::AppState;
 use crate::oidc::discovery::document;
 
 pub async fn discovery(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let issuer = super::issuer(&state)?;
-    let oidc = &state.settings.oidc;
+    let runtime = super::runtime(&state)?;
+    let oidc = runtime.settings();
     // The default algorithm first: relying parties that read only the first entry pick it.
     let mut algs = vec![oidc.id_token_signing_alg];
     algs.extend(
@@ -20,7 +20,7 @@ pub async fn discovery(State(state): State<AppState>) -> Result<Response, OAuthE
             .copied()
             .filter(|a| *a != oidc.id_token_signing_alg),
     );
-    let mut res = json_response(StatusCode::OK, &document(issuer, &algs)).into_response();
+    let mut res = json_response(StatusCode::OK, &document(runtime.issuer(), &algs)).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -29,13 +29,19 @@ pub struct OAuthForm(HashMap<String, String>);
 impl OAuthForm {
     /// A parameter's value; an empty value counts as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
         let mut fields = HashMap::new();
         for (name, value) in form_urlencoded::parse(body) {
-            if fields.insert(name.to_string(), value.into_owned()).is_some() {
+            if fields
+                .insert(name.to_string(), value.into_owned())
+                .is_some()
+            {
                 return Err(invalid(format!("parameter {name} is repeated")));
             }
         }
@@ -44,7 +50,11 @@ impl OAuthForm {
 }
 
 fn invalid(description: String) -> OAuthError {
-    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", Some(description))
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some(description),
+    )
 }
 
 /// `invalid_request` when the query string carries a credential.
@@ -107,7 +117,12 @@ mod tests {
         assert!(OAuthForm::parse(b"code=a&code=b").is_err());
         assert!(refuse_query_credentials(None).is_ok());
         assert!(refuse_query_credentials(Some("foo=bar")).is_ok());
-        for q in ["client_secret=s", "a=1&refresh_token=x", "access_token=t", "code=c"] {
+        for q in [
+            "client_secret=s",
+            "a=1&refresh_token=x",
+            "access_token=t",
+            "code=c",
+        ] {
             assert!(refuse_query_credentials(Some(q)).is_err(), "{q}");
         }
     }

@@ -23,8 +23,9 @@ pub async fn introspect(
     let Some(token) = form.get("token") else {
         return super::refused(ErrorCode::InvalidRequest, "token is required").into_response();
     };
-    let Ok(issuer) = super::issuer(&state) else {
-        return OAuthError::internal("no issuer").into_response();
+    let issuer = match super::runtime(&state) {
+        Ok(runtime) => runtime.issuer(),
+        Err(e) => return e.into_response(),
     };
     match state
         .flows()

@@ -7,14 +7,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::drf::json_response;
+use crate::http::error::OAuthError;
 use crate::http::AppState;
 
-pub async fn jwks(State(state): State<AppState>) -> Response {
-    let doc = state.oidc_keys().jwks(state.clock.now());
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, OAuthError> {
+    let doc = super::runtime(&state)?.keys().jwks(state.clock.now());
     let mut res = json_response(StatusCode::OK, &doc).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    res
+    Ok(res)
 }

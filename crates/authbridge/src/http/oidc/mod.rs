@@ -22,11 +22,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
+use crate::app::OidcRuntime;
 use crate::flows::oidc::GrantError;
 use crate::http::drf::json_response;
 use crate::http::error::OAuthError;
-use crate::http::{AppState, Inner};
+use crate::http::AppState;
 use crate::oidc::{paths, ErrorCode};
+use std::sync::Arc;
 
 /// Back-channel requests are a handful of short parameters (a code, a verifier, a refresh token
 /// of a few hundred bytes): 16 KiB is generous, and an oversized body is refused before parsing.
@@ -49,19 +51,12 @@ pub fn routes(settings: &crate::config::Settings) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
-impl Inner {
-    /// The issuer, byte for byte as configured (`[oidc] ISSUER`, else `AUTHBRIDGE_PUBLIC_URL`).
-    /// The settings refuse an enabled provider without one, so `None` means not enabled.
-    pub fn oidc_issuer(&self) -> Option<&str> {
-        self.settings
-            .oidc
-            .issuer(self.settings.edge.public_origin.as_deref())
-    }
-}
-
-fn issuer(state: &AppState) -> Result<&str, OAuthError> {
+/// The provider's runtime (issuer, keys, clients). The routes exist only when it does; `None`
+/// here is a disabled provider all the same.
+fn runtime(state: &AppState) -> Result<&Arc<OidcRuntime>, OAuthError> {
     state
-        .oidc_issuer()
+        .oidc
+        .as_ref()
         .ok_or_else(|| OAuthError::new(StatusCode::NOT_FOUND, "invalid_request", None))
 }
 
@@ -90,26 +85,4 @@ fn no_store(body: &Value) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     res
-}
-
-/// The ID-token keys. Until the key runtime lands this is an empty set (no keys published).
-impl Inner {
-    pub fn oidc_keys(&self) -> std::sync::Arc<crate::oidc::keys::KeySet> {
-        std::sync::Arc::new(crate::oidc::keys::KeySet::default())
-    }
-}
-
-/// A client by client_id: declared in `[[oidc.clients]]` (which wins), else registered by the
-/// CLI. Until the client repository lands, declared clients only.
-async fn find_client(
-    state: &AppState,
-    client_id: &str,
-) -> Result<Option<crate::oidc::client::Client>, crate::storage::StorageError> {
-    Ok(state
-        .settings
-        .oidc
-        .clients
-        .iter()
-        .find(|c| c.client_id == client_id)
-        .map(|c| c.to_client()))
 }

@@ -60,16 +60,17 @@ async fn run(
     let base = state.flows();
     let flows = base.with_tokens(&tokens);
     let required = |name: &'static str| {
-        form.get(name)
-            .ok_or_else(|| super::refused(ErrorCode::InvalidRequest, &format!("{name} is required")))
+        form.get(name).ok_or_else(|| {
+            super::refused(ErrorCode::InvalidRequest, &format!("{name} is required"))
+        })
     };
     Ok(match grant {
         GrantType::AuthorizationCode => {
-            let issuer = super::issuer(state)?;
-            let keys = state.oidc_keys();
+            let runtime = super::runtime(state)?;
+            let keys = runtime.keys();
             let provider = Provider {
-                issuer,
-                settings: &state.settings.oidc,
+                issuer: runtime.issuer(),
+                settings: runtime.settings(),
                 keys: &keys,
             };
             let code = CodeGrant {

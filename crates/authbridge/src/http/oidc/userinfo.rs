@@ -40,7 +40,10 @@ fn challenge(status: StatusCode, error: Option<&'static str>) -> Response {
             OAuthError::new(status, error, None).into_response(),
             format!("Bearer error=\"{error}\""),
         ),
-        None => (OAuthError::new(status, "invalid_token", None).into_response(), "Bearer".into()),
+        None => (
+            OAuthError::new(status, "invalid_token", None).into_response(),
+            "Bearer".into(),
+        ),
     };
     if let Ok(value) = HeaderValue::from_str(&value) {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, value);

@@ -48,7 +48,12 @@ async fn discovery_names_every_endpoint_under_the_issuer() {
 async fn jwks_publishes_keys_with_kids_and_is_cacheable() {
     for backend in backends() {
         let app = provider(backend).await;
-        let res = app.client.get(app.url("/oauth2/jwks")).send().await.unwrap();
+        let res = app
+            .client
+            .get(app.url("/oauth2/jwks"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
             res.headers()["cache-control"].to_str().unwrap(),
             "public, max-age=300"

@@ -4,7 +4,9 @@
 //! token endpoint is tested on its own.
 
 mod api_refresh;
+mod code;
 mod discovery;
+mod in_process;
 mod refusals;
 mod resources;
 

@@ -21,7 +21,11 @@ async fn refusal(res: reqwest::Response) -> (u16, String, Option<String>) {
     (status, error, challenge)
 }
 
-async fn code_grant(app: &TestApp, headers: &[(&str, &str)], extra: &[(&str, &str)]) -> reqwest::Response {
+async fn code_grant(
+    app: &TestApp,
+    headers: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
     let mut fields = vec![
         ("grant_type", "authorization_code"),
         ("code", "nope"),
@@ -37,13 +41,20 @@ async fn client_authentication_refusals() {
         let app = provider(backend).await;
         // No client at all.
         let (status, error, challenge) = refusal(code_grant(&app, &[], &[]).await).await;
-        assert_eq!((status, error.as_str(), challenge), (401, "invalid_client", None));
+        assert_eq!(
+            (status, error.as_str(), challenge),
+            (401, "invalid_client", None)
+        );
 
         // A wrong secret through Basic: the challenge names Basic.
         let wrong = basic("web", OTHER_SECRET);
         let (status, error, challenge) =
             refusal(code_grant(&app, &[("authorization", &wrong)], &[]).await).await;
-        assert_eq!((status, error.as_str()), (401, "invalid_client"), "{backend}");
+        assert_eq!(
+            (status, error.as_str()),
+            (401, "invalid_client"),
+            "{backend}"
+        );
         assert!(challenge.unwrap().starts_with("Basic"));
 
         // An unknown client answers exactly as a wrong secret.
@@ -53,11 +64,13 @@ async fn client_authentication_refusals() {
         assert_eq!((status, error.as_str()), (401, "invalid_client"));
 
         // client_secret_post with a wrong secret: no Basic challenge.
-        let (status, error, challenge) = refusal(
-            code_grant(&app, &[], &[("client_id", "web"), ("client_secret", "x")]).await,
-        )
-        .await;
-        assert_eq!((status, error.as_str(), challenge), (401, "invalid_client", None));
+        let (status, error, challenge) =
+            refusal(code_grant(&app, &[], &[("client_id", "web"), ("client_secret", "x")]).await)
+                .await;
+        assert_eq!(
+            (status, error.as_str(), challenge),
+            (401, "invalid_client", None)
+        );
 
         // A confidential client without its secret (method none).
         let (status, error, _) =
@@ -66,7 +79,12 @@ async fn client_authentication_refusals() {
 
         // A public client presenting a secret.
         let (status, error, _) = refusal(
-            code_grant(&app, &[], &[("client_id", "spa"), ("client_secret", WEB_SECRET)]).await,
+            code_grant(
+                &app,
+                &[],
+                &[("client_id", "spa"), ("client_secret", WEB_SECRET)],
+            )
+            .await,
         )
         .await;
         assert_eq!((status, error.as_str()), (401, "invalid_client"));
@@ -74,7 +92,12 @@ async fn client_authentication_refusals() {
         // Two methods at once.
         let good = basic("web", WEB_SECRET);
         let (status, error, _) = refusal(
-            code_grant(&app, &[("authorization", &good)], &[("client_secret", WEB_SECRET)]).await,
+            code_grant(
+                &app,
+                &[("authorization", &good)],
+                &[("client_secret", WEB_SECRET)],
+            )
+            .await,
         )
         .await;
         assert_eq!((status, error.as_str()), (400, "invalid_request"));
@@ -82,7 +105,11 @@ async fn client_authentication_refusals() {
         // Authenticated, but the code is unknown.
         let (status, error, _) =
             refusal(code_grant(&app, &[("authorization", &good)], &[]).await).await;
-        assert_eq!((status, error.as_str()), (400, "invalid_grant"), "{backend}");
+        assert_eq!(
+            (status, error.as_str()),
+            (400, "invalid_grant"),
+            "{backend}"
+        );
     }
 }
 
@@ -90,15 +117,27 @@ async fn client_authentication_refusals() {
 async fn grant_types_we_do_not_serve() {
     for backend in backends() {
         let app = provider(backend).await;
-        for grant in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
+        for grant in [
+            "password",
+            "implicit",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ] {
             let res = as_web(
                 &app,
                 TOKEN,
-                &[("grant_type", grant), ("username", "ada"), ("password", "pw")],
+                &[
+                    ("grant_type", grant),
+                    ("username", "ada"),
+                    ("password", "pw"),
+                ],
             )
             .await;
             let (status, error, _) = refusal(res).await;
-            assert_eq!((status, error.as_str()), (400, "unsupported_grant_type"), "{grant}");
+            assert_eq!(
+                (status, error.as_str()),
+                (400, "unsupported_grant_type"),
+                "{grant}"
+            );
         }
         let (status, error, _) = refusal(as_web(&app, TOKEN, &[]).await).await;
         assert_eq!((status, error.as_str()), (400, "invalid_request"));
@@ -135,7 +174,12 @@ async fn only_a_bounded_form_body_and_no_credentials_in_the_query() {
         let auth = basic("web", WEB_SECRET);
         let body = form(&[("grant_type", "client_credentials")]);
 
-        for query in ["code=abc", "refresh_token=x", "client_secret=s", "access_token=t"] {
+        for query in [
+            "code=abc",
+            "refresh_token=x",
+            "client_secret=s",
+            "access_token=t",
+        ] {
             let res = app
                 .client
                 .post(app.url(&format!("{TOKEN}?{query}")))
@@ -146,7 +190,11 @@ async fn only_a_bounded_form_body_and_no_credentials_in_the_query() {
                 .await
                 .unwrap();
             let (status, error, _) = refusal(res).await;
-            assert_eq!((status, error.as_str()), (400, "invalid_request"), "{query}");
+            assert_eq!(
+                (status, error.as_str()),
+                (400, "invalid_request"),
+                "{query}"
+            );
         }
 
         let res = app
@@ -158,9 +206,16 @@ async fn only_a_bounded_form_body_and_no_credentials_in_the_query() {
             .await
             .unwrap();
         let (status, error, _) = refusal(res).await;
-        assert_eq!((status, error.as_str()), (400, "invalid_request"), "JSON body");
+        assert_eq!(
+            (status, error.as_str()),
+            (400, "invalid_request"),
+            "JSON body"
+        );
 
-        let huge = format!("grant_type=client_credentials&pad={}", "a".repeat(64 * 1024));
+        let huge = format!(
+            "grant_type=client_credentials&pad={}",
+            "a".repeat(64 * 1024)
+        );
         let res = app
             .client
             .post(app.url(TOKEN))
@@ -177,11 +232,18 @@ async fn only_a_bounded_form_body_and_no_credentials_in_the_query() {
             &app,
             TOKEN,
             &[("authorization", &auth)],
-            &[("grant_type", "client_credentials"), ("grant_type", "password")],
+            &[
+                ("grant_type", "client_credentials"),
+                ("grant_type", "password"),
+            ],
         )
         .await;
         let (status, error, _) = refusal(res).await;
-        assert_eq!((status, error.as_str()), (400, "invalid_request"), "repeated");
+        assert_eq!(
+            (status, error.as_str()),
+            (400, "invalid_request"),
+            "repeated"
+        );
 
         let res = app.client.get(app.url(TOKEN)).send().await.unwrap();
         assert_eq!(res.status(), 405);
@@ -220,11 +282,21 @@ async fn client_credentials_gives_an_access_token_without_a_user() {
         // Its client introspects it; another client hears only "inactive".
         let res = as_web(&app, "/oauth2/introspect", &[("token", access)]).await;
         let (status, answer) = json_of(res).await;
-        assert_eq!((status, &answer["active"]), (200, &Value::Bool(true)), "{answer}");
+        assert_eq!(
+            (status, &answer["active"]),
+            (200, &Value::Bool(true)),
+            "{answer}"
+        );
         assert_eq!(answer["client_id"], "web");
         assert_eq!(answer["sub"], "web");
         let other = basic("other", OTHER_SECRET);
-        let res = post_form(&app, "/oauth2/introspect", &[("authorization", &other)], &[("token", access)]).await;
+        let res = post_form(
+            &app,
+            "/oauth2/introspect",
+            &[("authorization", &other)],
+            &[("token", access)],
+        )
+        .await;
         let (_, answer) = json_of(res).await;
         assert_eq!(answer, serde_json::json!({"active": false}));
     }

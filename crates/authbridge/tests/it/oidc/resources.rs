@@ -16,7 +16,11 @@ fn client_token(kind: &str, user_id: i64, client_id: &str, scope: &str) -> Strin
     mint(claims)
 }
 
-async fn userinfo(app: &TestApp, headers: &[(&str, &str)], query: &str) -> (u16, Option<String>, Value) {
+async fn userinfo(
+    app: &TestApp,
+    headers: &[(&str, &str)],
+    query: &str,
+) -> (u16, Option<String>, Value) {
     let mut req = app.client.get(app.url(&format!("/oauth2/userinfo{query}")));
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -62,8 +66,7 @@ async fn userinfo_takes_a_clients_access_token_from_the_header_only() {
             (status, challenge.as_deref()),
             (401, Some("Bearer error=\"invalid_token\""))
         );
-        let (status, challenge, _) =
-            userinfo(&app, &[], &format!("?access_token={access}")).await;
+        let (status, challenge, _) = userinfo(&app, &[], &format!("?access_token={access}")).await;
         assert_eq!(
             (status, challenge.as_deref()),
             (400, Some("Bearer error=\"invalid_request\""))
@@ -80,14 +83,21 @@ async fn userinfo_takes_a_clients_access_token_from_the_header_only() {
         assert_eq!(status, 401);
         // Without the openid scope.
         let email_only = client_token("access", id, "web", "email");
-        let (status, challenge, _) =
-            userinfo(&app, &[("authorization", &format!("Bearer {email_only}"))], "").await;
+        let (status, challenge, _) = userinfo(
+            &app,
+            &[("authorization", &format!("Bearer {email_only}"))],
+            "",
+        )
+        .await;
         assert_eq!(
             (status, challenge.as_deref()),
             (403, Some("Bearer error=\"insufficient_scope\""))
         );
         // An inactive user's token says nothing.
-        app.exec(&format!("UPDATE auth_user SET is_active = false WHERE id = {id}")).await;
+        app.exec(&format!(
+            "UPDATE auth_user SET is_active = false WHERE id = {id}"
+        ))
+        .await;
         let (status, _, _) = userinfo(&app, &[("authorization", &bearer)], "").await;
         assert_eq!(status, 401);
     }
@@ -110,7 +120,11 @@ async fn refresh_rotates_for_its_own_client_only() {
         )
         .await;
         let (status, body) = json_of(res).await;
-        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{backend}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{backend}"
+        );
 
         let res = as_web(
             &app,
@@ -126,7 +140,10 @@ async fn refresh_rotates_for_its_own_client_only() {
         let rotated = body["refresh_token"].as_str().unwrap();
         assert_ne!(rotated, refresh);
         let claims = claims_of(rotated);
-        assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("web"), Some("openid email")));
+        assert_eq!(
+            (claims["client_id"].as_str(), claims["scope"].as_str()),
+            (Some("web"), Some("openid email"))
+        );
         let access = claims_of(body["access_token"].as_str().unwrap());
         assert_eq!(access["client_id"], "web");
         assert_eq!(access["user_id"], id.to_string());
@@ -143,7 +160,10 @@ async fn refresh_rotates_for_its_own_client_only() {
         )
         .await;
         let (status, body) = json_of(res).await;
-        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_scope"))
+        );
 
         // The old token again: blacklisted by the rotation (reuse detection past a grace window
         // is `in_process::reuse_after_the_grace_window_revokes_the_family`).
@@ -189,12 +209,22 @@ async fn revoke_ends_the_family_and_introspect_tells_its_client_only() {
             (basic("web", super::WEB_SECRET), "garbage"),
             (other.clone(), refresh.as_str()),
         ] {
-            let res = post_form(&app, "/oauth2/revoke", &[("authorization", &auth)], &[("token", token)]).await;
+            let res = post_form(
+                &app,
+                "/oauth2/revoke",
+                &[("authorization", &auth)],
+                &[("token", token)],
+            )
+            .await;
             assert_eq!(res.status(), 200);
             assert_eq!(res.headers()["cache-control"], "no-store");
         }
         let res = as_web(&app, "/oauth2/introspect", &[("token", &refresh)]).await;
-        assert_eq!(json_of(res).await.1["active"], true, "another client's revoke did nothing");
+        assert_eq!(
+            json_of(res).await.1["active"],
+            true,
+            "another client's revoke did nothing"
+        );
 
         // A rotation, then revoking the old token ends the new one too (one family).
         let res = as_web(
@@ -205,7 +235,12 @@ async fn revoke_ends_the_family_and_introspect_tells_its_client_only() {
         .await;
         let (_, body) = json_of(res).await;
         let rotated = body["refresh_token"].as_str().unwrap().to_string();
-        let res = as_web(&app, "/oauth2/revoke", &[("token", &refresh), ("token_type_hint", "refresh_token")]).await;
+        let res = as_web(
+            &app,
+            "/oauth2/revoke",
+            &[("token", &refresh), ("token_type_hint", "refresh_token")],
+        )
+        .await;
         assert_eq!(res.status(), 200);
         for token in [&refresh, &rotated] {
             let res = as_web(&app, "/oauth2/introspect", &[("token", token)]).await;
@@ -220,8 +255,20 @@ async fn revoke_ends_the_family_and_introspect_tells_its_client_only() {
         assert_eq!(json_of(res).await.1["error"], "invalid_grant");
 
         // Introspection is for confidential clients; a token is required.
-        let res = post_form(&app, "/oauth2/introspect", &[], &[("client_id", "spa"), ("token", &rotated)]).await;
-        assert_eq!(json_of(res).await, (401, json!({"error": "invalid_client", "error_description": "client authentication failed"})));
+        let res = post_form(
+            &app,
+            "/oauth2/introspect",
+            &[],
+            &[("client_id", "spa"), ("token", &rotated)],
+        )
+        .await;
+        assert_eq!(
+            json_of(res).await,
+            (
+                401,
+                json!({"error": "invalid_client", "error_description": "client authentication failed"})
+            )
+        );
         let res = as_web(&app, "/oauth2/introspect", &[]).await;
         assert_eq!(json_of(res).await.1["error"], "invalid_request");
         let res = as_web(&app, "/oauth2/revoke", &[]).await;
