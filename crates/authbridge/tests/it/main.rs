@@ -14,6 +14,7 @@ mod edge;
 mod mixed_writes;
 mod oidc;
 mod oidc_cli;
+mod pages;
 mod sessions;
 mod settings;
 mod storage;

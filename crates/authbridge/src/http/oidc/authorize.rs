@@ -40,12 +40,13 @@ pub fn parse_params(text: &str) -> Params {
 
 /// The request with our stamp (replacing any it had), as a query string.
 pub fn stamped_query(ctx: &PageContext, params: &Params, requested_at: DateTime<Utc>) -> String {
-    let secs = requested_at.timestamp().to_string();
+    // Milliseconds: a login earlier in the same second must not count as fresh.
+    let millis = requested_at.timestamp_millis().to_string();
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params.iter().filter(|(k, _)| k != REQUESTED_AT) {
         query.append_pair(k, v);
     }
-    query.append_pair(REQUESTED_AT, &format!("{secs}.{}", ctx.stamp(&secs)));
+    query.append_pair(REQUESTED_AT, &format!("{millis}.{}", ctx.stamp(&millis)));
     query.finish()
 }
 
@@ -55,9 +56,9 @@ pub fn requested_at(ctx: &PageContext, params: &Params, now: DateTime<Utc>) -> D
         .iter()
         .find(|(k, _)| k == REQUESTED_AT)
         .and_then(|(_, v)| v.split_once('.'))
-        .filter(|(secs, mac)| ctx.stamp_valid(secs, mac))
-        .and_then(|(secs, _)| secs.parse::<i64>().ok())
-        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .filter(|(millis, mac)| ctx.stamp_valid(millis, mac))
+        .and_then(|(millis, _)| millis.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_millis)
         .filter(|t| *t <= now && (now - *t).num_seconds() <= STAMP_MAX_AGE_SECS)
         .unwrap_or(now)
 }

@@ -123,3 +123,58 @@ impl PageContext {
         expected.len() == mac.len() && bool::from(expected.as_bytes().ct_eq(mac.as_bytes()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+
+    fn ctx(issuer: &str) -> PageContext {
+        let env = [
+            ("AUTHBRIDGE_OIDC_ENABLED", "true"),
+            ("AUTHBRIDGE_OIDC_ISSUER", issuer),
+            (
+                "DJANGO_SECRET_KEY",
+                "a-test-secret-key-that-is-long-enough-0123456789abcdef",
+            ),
+        ];
+        let settings = Settings::load(
+            None,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .expect("settings");
+        PageContext::new(&settings, &SeededRandom::new(1))
+    }
+
+    #[test]
+    fn tokens_and_stamps_are_keyed_and_distinct() {
+        let c = ctx("http://127.0.0.1:9000");
+        let token = c.csrf_token("s");
+        assert!(c.csrf_valid("s", &token));
+        assert!(!c.csrf_valid("t", &token));
+        assert!(!c.csrf_valid("s", &token[..62]));
+        assert!(!c.csrf_valid("s", ""));
+        assert_ne!(c.stamp("s"), token, "one key per use");
+        assert!(c.stamp_valid("1", &c.stamp("1")) && !c.stamp_valid("2", &c.stamp("1")));
+        // Instances sharing DJANGO_SECRET_KEY agree on tokens.
+        assert_eq!(ctx("http://127.0.0.1:9000").csrf_token("s"), token);
+    }
+
+    #[test]
+    fn cookies_follow_the_issuer_scheme() {
+        let plain = ctx("http://127.0.0.1:9000");
+        assert_eq!(
+            plain.set_cookie("authbridge_session", "v", Some(60)),
+            "authbridge_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
+        let https = ctx("https://auth.example.test");
+        assert_eq!(
+            https.set_cookie("authbridge_csrf", "v", None),
+            "__Host-authbridge_csrf=v; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert_eq!(
+            https.clear_cookie("authbridge_session"),
+            "__Host-authbridge_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+        );
+    }
+}
