@@ -164,5 +164,7 @@ test("a wrong client secret: invalid_client, 401", async () => {
   const c = { client_id: confidential.client_id };
   const res = await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretBasic("x".repeat(43)), {}, insecure);
   assert.equal(res.status, 401);
-  await assert.rejects(oauth.processClientCredentialsResponse(as, c, res), (e) => e.error === "invalid_client");
+  // 401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2, the client used the Authorization header):
+  // oauth4webapi surfaces the challenge.
+  await assert.rejects(oauth.processClientCredentialsResponse(as, c, res), (e) => e instanceof oauth.WWWAuthenticateChallengeError && e.response.status === 401 || e.error === "invalid_client");
 });
