@@ -266,7 +266,7 @@ test("garbage at every endpoint: 4xx, never 5xx", async () => {
       no5xx(assert, { status: res.status, text: await res.text() }, `POST ${path} ${auth.slice(0, 20)}`);
     }
   }
-  for (const q of ["", "?client_id=", "?client_id=%00", `?client_id=${conf.client_id}&redirect_uri=%ZZ`, `?client_id=${conf.client_id}&redirect_uri=${REDIRECT}&response_type=code&prompt=none&max_age=-1`, `?client_id=${conf.client_id}&redirect_uri=${REDIRECT}&response_type=code&scope=openid&request=x`]) {
+  for (const q of ["", "?client_id=", `?client_id=${conf.client_id}&redirect_uri=%ZZ`, `?client_id=${conf.client_id}&redirect_uri=${REDIRECT}&response_type=code&prompt=none&max_age=-1`, `?client_id=${conf.client_id}&redirect_uri=${REDIRECT}&response_type=code&scope=openid&request=x`]) {
     const res = await fetch(`${provider.url}/oauth2/authorize${q}`, { redirect: "manual" });
     no5xx(assert, { status: res.status, text: await res.text() }, `GET /oauth2/authorize${q}`);
   }
@@ -276,6 +276,37 @@ test("garbage at every endpoint: 4xx, never 5xx", async () => {
     const loc = res.headers.get("location");
     assert.ok(!loc || !loc.includes("evil.example"), `${m} ${p} redirected to ${loc}`);
   }
+});
+
+test("a NUL byte in a client_id, username or token: 4xx, never 5xx (PostgreSQL refuses NUL in text)", async () => {
+  const nul = "a\u0000b";
+  const probes = [
+    ["GET", `/oauth2/authorize?client_id=%00`],
+    ["GET", `/oauth2/authorize?client_id=${encodeURIComponent(nul)}&redirect_uri=${encodeURIComponent(REDIRECT)}&response_type=code`],
+    ["POST", "/oauth2/token", { grant_type: "client_credentials", client_id: nul, client_secret: "x".repeat(43) }],
+    ["POST", "/oauth2/token", { grant_type: "authorization_code", code: nul, redirect_uri: REDIRECT, client_id: conf.client_id, client_secret: conf.client_secret }],
+    ["POST", "/oauth2/token", { grant_type: "refresh_token", refresh_token: nul, client_id: conf.client_id, client_secret: conf.client_secret }],
+    ["POST", "/oauth2/revoke", { token: nul, client_id: conf.client_id, client_secret: conf.client_secret }],
+    ["POST", "/oauth2/introspect", { token: nul, client_id: conf.client_id, client_secret: conf.client_secret }],
+    ["POST", "/oauth2/token", { grant_type: "client_credentials" }, `Basic ${Buffer.from(`${nul}:${"x".repeat(43)}`).toString("base64")}`],
+    ["GET", `/oauth2/logout?client_id=${encodeURIComponent(nul)}&post_logout_redirect_uri=${encodeURIComponent("http://127.0.0.1:8977/bye")}`],
+  ];
+  const failures = [];
+  for (const [method, path, form, auth] of probes) {
+    const res = await fetch(`${provider.url}${path}`, {
+      method,
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...(auth && { authorization: auth }) },
+      ...(form && { body: new URLSearchParams(form).toString() }),
+    });
+    await res.text();
+    if (res.status >= 500) failures.push(`${method} ${path} ${form ? JSON.stringify(form) : ""} -> ${res.status}`);
+  }
+  const b = new Browser();
+  const page = await b.follow(await b.get(authorizeUrl(conf).url), [provider.url]);
+  const res = await b.submit(page, { username: nul, password: PASSWORD });
+  if (res.status >= 500) failures.push(`POST /login username with NUL -> ${res.status}`);
+  assert.deepEqual(failures, []);
 });
 
 test("userinfo: a client_credentials token (no user) and a forged token are refused with 401", async () => {
