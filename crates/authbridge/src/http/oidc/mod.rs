@@ -1,8 +1,9 @@
-//! The OpenID Connect provider's back-channel endpoints (issue 9), one file each, thin: parse
-//! (`form`), authenticate the client (`client`), call `flows::oidc`, answer in RFC 6749's format
-//! (`OAuthError`) with `Cache-Control: no-store`. Mounted only when `AUTHBRIDGE_OIDC_ENABLED`
-//! (otherwise these paths are the usual 404). The browser-facing endpoints (authorize, end
-//! session, the pages) are elsewhere.
+//! The OpenID Connect provider's endpoints (`oidc::paths`), one file each, thin. The browser
+//! side, `authorize` and `end_session`, is mounted with the pages (`http::pages`); the
+//! back-channel endpoints here parse (`form`), authenticate the client (`client`), call
+//! `flows::oidc` and answer in RFC 6749's format (`OAuthError`) with `Cache-Control: no-store`.
+//! Everything is mounted only when `AUTHBRIDGE_OIDC_ENABLED` (otherwise these paths are the usual
+//! 404).
 
 pub mod authorize;
 mod client;

@@ -6,6 +6,7 @@
 mod api_refresh;
 mod code;
 mod discovery;
+mod end_to_end;
 mod in_process;
 mod refusals;
 mod resources;
