@@ -8,7 +8,8 @@ use crate::random::SeededRandom;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{Store, UserTable};
 
-const EDDSA_ONLY: &str = "[oidc]\nSIGNING_ALGORITHMS = [\"EdDSA\"]\nID_TOKEN_SIGNING_ALG = \"EdDSA\"\n";
+const EDDSA_ONLY: &str =
+    "[oidc]\nSIGNING_ALGORITHMS = [\"EdDSA\"]\nID_TOKEN_SIGNING_ALG = \"EdDSA\"\n";
 const SECRET: &[u8] = b"a django secret key for the OIDC runtime tests";
 
 async fn store() -> DynStore {
