@@ -20,6 +20,11 @@ use crate::storage::{DynStore, KeyRotation, StorageError};
 /// How often every instance reloads the keys (and sweeps expired codes and login sessions).
 pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long a rotated-in key is only published before it signs: two reload periods, so that every
+/// instance's JWKS lists it before any instance's ID tokens name it (a relying party that fetches
+/// the JWKS from a lagging instance must not miss the `kid`).
+pub const PUBLISH_BEFORE_SIGNING: Duration = Duration::seconds(120);
+
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
     #[error(transparent)]
@@ -286,7 +291,34 @@ fn unseal_published(
             }
         }
     }
+    publish_before_signing(&mut loaded, now);
     (KeySet::new(loaded), unreadable)
+}
+
+/// A key younger than [`PUBLISH_BEFORE_SIGNING`] that replaced a key still published (a
+/// rotation) is published but does not sign yet: its predecessor signs until a reload after the
+/// delay. A key with no predecessor (a first start, a changed secret) signs at once.
+fn publish_before_signing(loaded: &mut [LoadedKey], now: DateTime<Utc>) {
+    let fresh =
+        |k: &LoadedKey| k.retire_at.is_none() && now < k.created_at + PUBLISH_BEFORE_SIGNING;
+    for alg in SigningAlg::ALL {
+        let has_fresh = loaded.iter().any(|k| k.key.alg() == alg && fresh(k));
+        let predecessor = loaded
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.key.alg() == alg && k.retire_at.is_some_and(|at| at > now))
+            .max_by_key(|(_, k)| (k.created_at, k.key.kid().to_string()))
+            .map(|(i, _)| i);
+        let (true, Some(predecessor)) = (has_fresh, predecessor) else {
+            continue;
+        };
+        for key in loaded.iter_mut() {
+            if key.key.alg() == alg && fresh(key) {
+                key.retire_at = Some(DateTime::<Utc>::MAX_UTC);
+            }
+        }
+        loaded[predecessor].retire_at = None;
+    }
 }
 
 /// `authbridge keys rotate`: a new key for every algorithm of `wanted`, the active ones retire

@@ -109,11 +109,21 @@ async fn a_rotation_reaches_a_running_instance_at_its_next_reload() {
     assert_eq!(rotation.retire, [(old.clone(), now + Duration::days(7))]);
     let new = rotation.add[0].kid.clone();
 
-    // The snapshot taken before stays as it was; the reload swaps in the new set.
+    // The snapshot taken before stays as it was; a reload publishes the new key, which signs
+    // only once every instance has had time to publish it too.
     assert_eq!(
         runtime.keys().signer(SigningAlg::EdDSA, now).unwrap().kid(),
         old
     );
+    runtime.reload_keys().await.unwrap();
+    let published = runtime.keys();
+    assert!(
+        published.by_kid(&new, now).is_some(),
+        "the new key is published"
+    );
+    assert_eq!(published.signer(SigningAlg::EdDSA, now).unwrap().kid(), old);
+    clock.advance(PUBLISH_BEFORE_SIGNING);
+    let now = clock.now();
     runtime.reload_keys().await.unwrap();
     let after = runtime.keys();
     assert_eq!(after.signer(SigningAlg::EdDSA, now).unwrap().kid(), new);

@@ -261,8 +261,18 @@ pub async fn doctor(mut settings: Settings) -> Result<(), CliError> {
 
     // --- database --------------------------------------------------------------------------
     let inspection = inspect_database(&settings, &mut report).await;
-    if let Some((inspection, skew)) = &inspection {
+    if let Some((inspection, skew, store)) = &inspection {
         check_tables(&settings, inspection, &mut report);
+        let oidc_migrated = inspection
+            .own_migrations_applied
+            .iter()
+            .any(|m| m == "0004_oidc");
+        if settings.oidc.enabled && oidc_migrated {
+            match super::oidc::check_keys(&settings, store).await {
+                Ok(detail) => report.ok("OIDC signing keys", detail),
+                Err(detail) => report.fail("OIDC signing keys", detail),
+            }
+        }
         if let Some(hashers) = &hashers {
             check_hashes(hashers, inspection, &mut report);
         }
@@ -300,7 +310,10 @@ fn is_local_origin(origin: &str) -> bool {
 }
 
 /// Open the database without creating or migrating anything; `(facts, skew in seconds)`.
-async fn inspect_database(settings: &Settings, report: &mut Report) -> Option<(Inspection, f64)> {
+async fn inspect_database(
+    settings: &Settings,
+    report: &mut Report,
+) -> Option<(Inspection, f64, storage::DynStore)> {
     match DatabaseUrl::parse(&settings.database_url) {
         Ok(DatabaseUrl::Sqlite(path)) if path != Path::new(":memory:") && !path.exists() => {
             report.fail(
@@ -339,7 +352,7 @@ async fn inspect_database(settings: &Settings, report: &mut Report) -> Option<(I
             report.ok("database", format!("{} reachable", store.backend()));
             let middle = before + (after - before) / 2;
             let skew = (inspection.now - middle).num_milliseconds() as f64 / 1000.0;
-            Some((inspection, skew))
+            Some((inspection, skew, store))
         }
         Err(e) => {
             report.fail("database", format!("cannot read the schema: {e}"));

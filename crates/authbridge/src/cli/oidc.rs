@@ -300,3 +300,49 @@ pub async fn keys(mut settings: Settings, command: KeysCommand) -> Result<(), Cl
         }
     }
 }
+
+/// `authbridge doctor`'s check of the stored signing keys: can this DJANGO_SECRET_KEY open the
+/// published ones? (A server started with another secret would replace them.) Reads only.
+pub(super) async fn check_keys(
+    settings: &Settings,
+    store: &crate::storage::DynStore,
+) -> Result<String, String> {
+    let Some(secret) = settings.secret_key.as_ref() else {
+        return Err("no DJANGO_SECRET_KEY to open them with".into());
+    };
+    let sealer = KeySealer::new(secret.expose_secret().as_bytes()).map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now();
+    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
+    let published: Vec<_> = keys
+        .iter()
+        .filter(|k| k.state(now) != KeyState::Retired)
+        .collect();
+    if published.is_empty() {
+        return Ok("none yet: the server generates them at its first start".into());
+    }
+    let unreadable: Vec<&str> = published
+        .iter()
+        .filter(|k| sealer.open(&k.kid, &k.sealed).is_err())
+        .map(|k| k.kid.as_str())
+        .collect();
+    if !unreadable.is_empty() {
+        return Err(format!(
+            "{} of {} published keys cannot be decrypted with this DJANGO_SECRET_KEY ({}): a \
+             server started with it replaces them; every instance must share Django's secret key",
+            unreadable.len(),
+            published.len(),
+            unreadable.join(", ")
+        ));
+    }
+    let mut active: Vec<&str> = published
+        .iter()
+        .filter(|k| k.state(now) == KeyState::Active)
+        .map(|k| k.alg.name())
+        .collect();
+    active.sort_unstable();
+    Ok(format!(
+        "{} published, readable; active: {}",
+        published.len(),
+        active.join(", ")
+    ))
+}

@@ -15,6 +15,7 @@ mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
 mod sqlx_oidc;
+mod sqlx_oidc_sessions;
 mod sqlx_store;
 mod sqlx_token_repository;
 mod sqlx_tokens;

@@ -69,8 +69,9 @@ pub trait LoginSessionRepository: Send + Sync {
     async fn create_login_session(&self, session: &LoginSession) -> Result<()>;
     /// The live session and its user: `None` when unknown, revoked, expired at `now`, created
     /// before the user was logged out everywhere (`authbridge_user_state.revoked_at`, set by
-    /// logout-everywhere and by a password change), or when the user no longer exists. Whether
-    /// the user is active is the caller's to check, as flows do.
+    /// logout-everywhere and by a password change authbridge has seen), or when the user no
+    /// longer exists. The rest is the caller's to check, as flows do: whether the user is active,
+    /// and whether the password changed in Django since (`TokenRepository::check_password`).
     async fn login_session(
         &self,
         hash: SessionHash,

@@ -218,6 +218,24 @@ async fn keys_rotate_retire_and_are_used_by_the_server() {
         algs.sort();
         assert_eq!(algs, ["EdDSA", "RS256"]);
 
+        // doctor opens the published keys with this secret, and says when it cannot.
+        let doctor = text(&cli(&["doctor"])).0;
+        assert!(
+            doctor.contains("ok   OIDC signing keys: 4 published, readable; active: EdDSA, RS256"),
+            "{doctor}"
+        );
+        let mut wrong = env.to_vec();
+        wrong.retain(|(k, _)| *k != "DJANGO_SECRET_KEY");
+        wrong.push((
+            "DJANGO_SECRET_KEY",
+            "a-different-django-secret-key-0123456789-abcdefghijk!",
+        ));
+        let doctor = text(&run(dir.path(), &wrong, &["doctor"], "")).0;
+        assert!(
+            doctor.contains("FAIL OIDC signing keys: 4 of 4 published keys cannot be decrypted"),
+            "{doctor}"
+        );
+
         // The server with one more algorithm: it generates ES256 only and keeps the rest.
         let mut serve_env = env.to_vec();
         serve_env.retain(|(k, _)| *k != "AUTHBRIDGE_OIDC_SIGNING_ALGORITHMS");

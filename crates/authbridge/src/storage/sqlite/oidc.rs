@@ -1,9 +1,22 @@
-//! The OpenID Connect repositories on this backend: the shared statements (`sqlx_oidc.rs`).
+//! The OpenID Connect repositories on this backend: the shared statements of `sqlx_oidc.rs`
+//! (keys, clients) and `sqlx_oidc_sessions.rs` (codes, login sessions, consents).
 
-use super::{codec, users, SqliteStore};
+mod registry {
+    use super::super::{codec, SqliteStore};
 
-crate::storage::sqlx_oidc::sqlx_oidc!(
-    store: SqliteStore,
-    conn: sqlx::SqliteConnection,
-    row: sqlx::sqlite::SqliteRow,
-);
+    crate::storage::sqlx_oidc::sqlx_oidc_registry!(
+        store: SqliteStore,
+        conn: sqlx::SqliteConnection,
+        row: sqlx::sqlite::SqliteRow,
+    );
+}
+
+mod sessions {
+    use super::super::{codec, users, SqliteStore};
+
+    crate::storage::sqlx_oidc_sessions::sqlx_oidc_sessions!(
+        store: SqliteStore,
+        conn: sqlx::SqliteConnection,
+        row: sqlx::sqlite::SqliteRow,
+    );
+}
