@@ -143,15 +143,12 @@ impl Flows<'_> {
 
     /// The client_credentials grant (confidential clients: `GrantType::allowed_for`): an access
     /// token for the client itself, `sub` = client_id and no `user_id`, so Django's
-    /// `JWTAuthentication` refuses it; it is for introspection by resource servers.
-    pub fn client_credentials(
-        &self,
-        client: &Client,
-        scope: Option<&str>,
-    ) -> Result<Issued, GrantError> {
+    /// `JWTAuthentication` refuses it; it is for introspection by resource servers. Every scope
+    /// we know is about a user, so a requested scope is granted as none (`"scope": ""`, RFC 6749
+    /// §3.3 lets the server grant less than asked, saying so).
+    pub fn client_credentials(&self, client: &Client) -> Result<Issued, GrantError> {
         let now = self.clock.now().timestamp();
-        // Only the non-user scopes mean anything for a client acting for itself: none of ours.
-        let scope = Scope::parse(scope.unwrap_or("")).narrowed_to(&Scope::default());
+        let scope = Scope::default();
         let mut claims = client_claims(&client.client_id, &scope);
         claims.insert("sub".into(), client.client_id.clone().into());
         // simplejwt's access token carrying these claims: `access_from_refresh` copies every

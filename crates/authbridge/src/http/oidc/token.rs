@@ -87,7 +87,7 @@ async fn run(
                 .refresh_token_grant(client, required("refresh_token")?, form.get("scope"), ip.0)
                 .await?
         }
-        GrantType::ClientCredentials => flows.client_credentials(client, form.get("scope"))?,
+        GrantType::ClientCredentials => flows.client_credentials(client)?,
     })
 }
 

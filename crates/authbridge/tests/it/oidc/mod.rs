@@ -37,19 +37,22 @@ pub fn clients() -> String {
 /// The provider with those clients, rotating refresh tokens without a grace window (a replay is
 /// reuse at once).
 pub async fn provider(backend: &str) -> TestApp {
+    provider_with(backend, &[]).await
+}
+
+/// [`provider`] with `extra` settings.
+pub async fn provider_with(backend: &str, extra: &[(&str, &str)]) -> TestApp {
     let clients = clients();
-    TestApp::spawn(
-        backend,
-        &[
-            ("AUTHBRIDGE_OIDC_ENABLED", "true"),
-            ("AUTHBRIDGE_OIDC_ISSUER", ISSUER),
-            ("AUTHBRIDGE_OIDC_clients", &clients),
-            ("SIMPLE_JWT_ROTATE_REFRESH_TOKENS", "true"),
-            ("SIMPLE_JWT_BLACKLIST_AFTER_ROTATION", "true"),
-            ("SIMPLE_JWT_REFRESH_TOKEN_GRACE_PERIOD", "0"),
-        ],
-    )
-    .await
+    let mut settings = vec![
+        ("AUTHBRIDGE_OIDC_ENABLED", "true"),
+        ("AUTHBRIDGE_OIDC_ISSUER", ISSUER),
+        ("AUTHBRIDGE_OIDC_clients", clients.as_str()),
+        ("SIMPLE_JWT_ROTATE_REFRESH_TOKENS", "true"),
+        ("SIMPLE_JWT_BLACKLIST_AFTER_ROTATION", "true"),
+        ("SIMPLE_JWT_REFRESH_TOKEN_GRACE_PERIOD", "0"),
+    ];
+    settings.extend_from_slice(extra);
+    TestApp::spawn(backend, &settings).await
 }
 
 pub fn basic(id: &str, secret: &str) -> String {

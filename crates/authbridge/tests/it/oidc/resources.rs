@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{as_web, basic, post_form, provider, OTHER_SECRET};
+use super::{as_web, basic, post_form, provider, provider_with, OTHER_SECRET};
 use crate::support::tokens::{claims_aged, claims_of, mint};
 use crate::support::{backends, json_of, TestApp};
 
@@ -274,4 +274,53 @@ async fn revoke_ends_the_family_and_introspect_tells_its_client_only() {
         let res = as_web(&app, "/oauth2/revoke", &[]).await;
         assert_eq!(json_of(res).await.1["error"], "invalid_request");
     }
+}
+
+#[tokio::test]
+async fn a_clients_tokens_live_as_the_oidc_lifetimes_say() {
+    let app = provider_with(
+        "sqlite",
+        &[
+            ("AUTHBRIDGE_OIDC_ACCESS_TOKEN_LIFETIME", "120"),
+            ("AUTHBRIDGE_OIDC_REFRESH_TOKEN_LIFETIME", "600"),
+        ],
+    )
+    .await;
+    let id = app.create_user("ada", "pw-ada-123", true).await;
+    let res = as_web(
+        &app,
+        "/oauth2/token",
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    let (_, body) = json_of(res).await;
+    assert_eq!(body["expires_in"], 120);
+    let access = claims_of(body["access_token"].as_str().unwrap());
+    assert_eq!(
+        access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+        120
+    );
+
+    let refresh = client_token("refresh", id, "web", "openid");
+    let res = as_web(
+        &app,
+        "/oauth2/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    let (status, body) = json_of(res).await;
+    assert_eq!((status, &body["expires_in"]), (200, &json!(120)), "{body}");
+    let rotated = claims_of(body["refresh_token"].as_str().unwrap());
+    assert_eq!(
+        rotated["exp"].as_i64().unwrap() - rotated["iat"].as_i64().unwrap(),
+        600
+    );
+
+    // The token API keeps SIMPLE_JWT's lifetimes (300 s access by default).
+    let (_, plain) = app.login("ada", "pw-ada-123").await;
+    let plain = claims_of(&plain);
+    assert_eq!(
+        plain["exp"].as_i64().unwrap() - plain["iat"].as_i64().unwrap(),
+        300
+    );
 }
