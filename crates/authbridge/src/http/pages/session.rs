@@ -1,7 +1,7 @@
 //! The browser's login session (OIDC.md): a random 256-bit id in the `authbridge_session`
 //! cookie (`__Host-` on https), HttpOnly, SameSite=Lax; the database keeps only its SHA-256, the
-//! user and when the password was entered. Ended by `/logout` and `/oauth2/logout`, and (by the
-//! repository's lookup) by logout-everywhere and a password change.
+//! user and when the password was entered. Ended by `/logout` and `/oauth2/logout`, by
+//! logout-everywhere (the repository's lookup) and by a password change (`current`).
 
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,6 +31,13 @@ pub async fn start(state: &AppState, ctx: &PageContext, user: &User) -> Result<S
     state.random.fill_bytes(bytes.as_mut());
     let id = URL_SAFE_NO_PAD.encode(bytes.as_ref());
     let now = state.clock.now();
+    // As before issuing a pair: the password as of now, so a later change (in Django too) is
+    // seen by `current` and ends this session.
+    state
+        .flows()
+        .note_password(user, now)
+        .await
+        .map_err(PageError::internal)?;
     let session = LoginSession {
         hash: SessionHash::of(&id),
         user_id: user.id,
@@ -66,9 +73,25 @@ pub async fn current(
         .login_session(hash, state.clock.now())
         .await
         .map_err(PageError::internal)?;
-    Ok(found
-        .filter(|(_, user)| user.is_active)
-        .map(|(session, user)| Current { session, user }))
+    let Some((session, user)) = found.filter(|(_, user)| user.is_active) else {
+        return Ok(None);
+    };
+    // A password changed since the login (in Django or here) ends it, as it ends the user's
+    // tokens; the repository has already refused sessions older than a logout-everywhere.
+    let revoked = state
+        .flows()
+        .revoked_since(&user, Some(session.created_at.timestamp()), None)
+        .await
+        .map_err(PageError::internal)?;
+    if revoked.is_some() {
+        state
+            .store
+            .revoke_login_session(hash)
+            .await
+            .map_err(PageError::internal)?;
+        return Ok(None);
+    }
+    Ok(Some(Current { session, user }))
 }
 
 /// End the browser's session (if any); returns the `Set-Cookie` that clears the cookie.

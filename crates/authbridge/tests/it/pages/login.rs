@@ -222,3 +222,43 @@ async fn the_pages_are_not_served_when_the_provider_is_off() {
         assert_eq!(browser.get(path).await.status, 404, "{path}");
     }
 }
+
+#[tokio::test]
+async fn branding_names_the_product_shows_the_logo_and_colours_the_sheet() {
+    let app = provider(
+        "sqlite",
+        &[
+            ("AUTHBRIDGE_BRANDING_PRODUCT_NAME", "Acme <Accounts>"),
+            (
+                "AUTHBRIDGE_BRANDING_LOGO_URL",
+                "https://cdn.acme.test/logo.svg",
+            ),
+            ("AUTHBRIDGE_BRANDING_PRIMARY_COLOR", "#FFD700"),
+        ],
+    )
+    .await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/login").await;
+    assert!(page
+        .body
+        .contains("<title>Sign in · Acme &#60;Accounts&#62;</title>"));
+    assert!(page
+        .body
+        .contains("<img src=\"https://cdn.acme.test/logo.svg\" alt=\"Acme"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("img-src 'self' https://cdn.acme.test;"),
+        "{csp}"
+    );
+    let sheet = page
+        .body
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap();
+    let sheet = &sheet[..sheet.find('"').unwrap()];
+    assert!(sheet.starts_with("/static/authbridge.css?v="), "{sheet}");
+    let css = browser.get(&sheet.replace("&#38;", "&")).await;
+    assert!(css
+        .body
+        .starts_with(":root{--brand:#ffd700;--on-brand:#111111;}"));
+}

@@ -158,3 +158,43 @@ async fn end_session_without_a_hint_asks_first() {
         assert!(plain.body.contains("You are signed out"));
     }
 }
+
+#[tokio::test]
+async fn logout_everywhere_and_a_password_change_end_the_session() {
+    for backend in backends() {
+        let app = provider(backend, &[]).await;
+        let alice = app
+            .state
+            .store
+            .user_by_username("alice")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut browser = signed_in(&app).await;
+        assert!(still_signed_in(&mut browser).await, "{backend}");
+        app.clock.advance(chrono::Duration::seconds(2));
+        app.state
+            .flows()
+            .logout_all(&alice, "192.0.2.1".parse().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            !still_signed_in(&mut browser).await,
+            "{backend}: logout-everywhere"
+        );
+
+        app.clock.advance(chrono::Duration::seconds(2));
+        let mut browser = signed_in(&app).await;
+        assert!(still_signed_in(&mut browser).await);
+        // Django changes the password behind our back.
+        app.state
+            .store
+            .set_password(alice.id, "md5$salt$0123456789abcdef0123456789abcdef")
+            .await
+            .unwrap();
+        assert!(
+            !still_signed_in(&mut browser).await,
+            "{backend}: password changed"
+        );
+    }
+}
