@@ -252,6 +252,27 @@ test("logout with id_token_hint and the registered URI: confirm, then back to th
   await flow(conf, {}, { login: true }); // sign in again for the tests that follow
 });
 
+test("prompt=none without a login session: error=login_required at the registered URI, with iss", async () => {
+  const fresh = new Browser();
+  const { url, params } = authorizeUrl(conf, { prompt: "none" });
+  const res = await fresh.follow(await fresh.get(url), [provider.url]);
+  const loc = new URL(res.location ?? "http://invalid/");
+  assert.equal(`${loc.origin}${loc.pathname}`, REDIRECT, `${res.status} ${res.location}\n${fresh.trace()}`);
+  assert.equal(loc.searchParams.get("error"), "login_required");
+  assert.equal(loc.searchParams.get("state"), params.state);
+  assert.equal(loc.searchParams.get("iss"), provider.issuer);
+});
+
+test("prompt=login and max_age=0 ask for the password again despite a login session", async () => {
+  for (const extra of [{ prompt: "login" }, { max_age: "0" }]) {
+    const r = await flow(conf, extra);
+    assert.ok(!r.location?.searchParams.get("code"), `${JSON.stringify(extra)}: a code without a fresh login`);
+    assert.ok(/type=["']?password/.test(r.res.text), `${JSON.stringify(extra)}: the login form (${r.res.status} ${r.res.url})`);
+    const back = await throughProvider(browser, authorizeUrl(conf, extra).url, provider, { username: "mallory", password: PASSWORD });
+    assert.ok(new URL(back.location).searchParams.get("code"), `${JSON.stringify(extra)}: a code after logging in again`);
+  }
+});
+
 test("garbage at every endpoint: 4xx, never 5xx", async () => {
   const bodies = ["", "grant_type=authorization_code", "grant_type=refresh_token&refresh_token=x.y.z", "code=%ZZ", "a".repeat(100_000), '{"grant_type":"client_credentials"}'];
   for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo"]) {
