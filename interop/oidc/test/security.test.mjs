@@ -274,29 +274,44 @@ test("prompt=login and max_age=0 ask for the password again despite a login sess
 });
 
 test("garbage at every endpoint: 4xx, never 5xx", async () => {
+  // Every probe runs; the failures are listed together with the server's log (a rare 5xx was
+  // seen once on SQLite under load: this keeps the evidence).
+  const failures = [];
+  const check = (r, what) => {
+    if (r.status >= 500) failures.push(`${what} -> ${r.status} ${r.text?.slice(0, 300)}`);
+  };
   const bodies = ["", "grant_type=authorization_code", "grant_type=refresh_token&refresh_token=x.y.z", "code=%ZZ", "a".repeat(100_000), '{"grant_type":"client_credentials"}'];
   for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo"]) {
     for (const body of bodies) {
       for (const ct of ["application/x-www-form-urlencoded", "application/json", "text/plain"]) {
-        const res = await fetch(`${provider.url}${path}`, { method: "POST", headers: { "content-type": ct, authorization: basic(conf) }, body });
-        no5xx(assert, { status: res.status, text: await res.text() }, `POST ${path} ${ct} ${body.slice(0, 40)}`);
+        let res;
+        try {
+          res = await fetch(`${provider.url}${path}`, { method: "POST", headers: { "content-type": ct, authorization: basic(conf) }, body });
+        } catch (e) {
+          // An oversized body may be refused (413) and the connection closed while the client
+          // is still sending: undici then reports a reset, which is a refusal, not a 5xx.
+          if (body.length > 16 * 1024) continue;
+          throw e;
+        }
+        check({ status: res.status, text: await res.text() }, `POST ${path} ${ct} ${body.slice(0, 40)}`);
       }
     }
     for (const auth of ["Basic !!!", "Basic " + Buffer.from("a").toString("base64"), "Bearer x.y.z", "Bearer " + "a".repeat(5000)]) {
       const res = await fetch(`${provider.url}${path}`, { method: "POST", headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" }, body: "token=x" });
-      no5xx(assert, { status: res.status, text: await res.text() }, `POST ${path} ${auth.slice(0, 20)}`);
+      check({ status: res.status, text: await res.text() }, `POST ${path} ${auth.slice(0, 20)}`);
     }
   }
   for (const q of ["", "?client_id=", `?client_id=${conf.client_id}&redirect_uri=%ZZ`, `?client_id=${conf.client_id}&redirect_uri=${REDIRECT}&response_type=code&prompt=none&max_age=-1`, `?client_id=${conf.client_id}&redirect_uri=${REDIRECT}&response_type=code&scope=openid&request=x`]) {
     const res = await fetch(`${provider.url}/oauth2/authorize${q}`, { redirect: "manual" });
-    no5xx(assert, { status: res.status, text: await res.text() }, `GET /oauth2/authorize${q}`);
+    check({ status: res.status, text: await res.text() }, `GET /oauth2/authorize${q}`);
   }
   for (const [m, p] of [["GET", "/login?next=https://evil.example"], ["POST", "/login"], ["GET", "/consent"], ["POST", "/consent"], ["GET", "/logout"], ["POST", "/logout"], ["GET", "/oauth2/logout?id_token_hint=x.y.z"]]) {
     const res = await fetch(`${provider.url}${p}`, { method: m, redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, ...(m === "POST" && { body: "x=%ZZ&csrfmiddlewaretoken=nope" }) });
-    no5xx(assert, { status: res.status, text: await res.text() }, `${m} ${p}`);
+    check({ status: res.status, text: await res.text() }, `${m} ${p}`);
     const loc = res.headers.get("location");
     assert.ok(!loc || !loc.includes("evil.example"), `${m} ${p} redirected to ${loc}`);
   }
+  assert.deepEqual(failures, [], `5xx answers:\n${failures.join("\n")}\n--- authbridge log ---\n${provider.log().slice(-6000)}`);
 });
 
 test("a NUL byte in a client_id, username or token: 4xx, never 5xx (PostgreSQL refuses NUL in text)", async () => {
