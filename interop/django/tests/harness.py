@@ -299,13 +299,15 @@ def authbridge_cli(args: list[str], env: dict, cwd: Path, timeout=120) -> subpro
 class Authbridge:
     """`authbridge serve --bind 127.0.0.1:0`, ready once it prints its listening line."""
 
-    def __init__(self, env: dict, workdir: Path, log_name="authbridge", startup_timeout=30.0):
+    def __init__(
+        self, env: dict, workdir: Path, log_name="authbridge", startup_timeout=30.0, bind="127.0.0.1:0"
+    ):
         require_binary()
         workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"{log_name}.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [str(AUTHBRIDGE_BIN), "serve", "--bind", "127.0.0.1:0"],
+            [str(AUTHBRIDGE_BIN), "serve", "--bind", bind],
             env=env,
             cwd=workdir,
             stdin=subprocess.DEVNULL,

@@ -137,6 +137,11 @@ impl OidcRuntime {
     /// `Ok(None)` for an unknown client (answer `invalid_client`); `Err` only when the database
     /// fails (answer 5xx/`server_error`, it is not the client's fault).
     pub async fn client(&self, client_id: &str) -> Result<Option<Client>, StorageError> {
+        // No client_id holds a NUL (generated ids are base64url), and PostgreSQL refuses one in
+        // a text parameter: an error there would be a 500 for a client's typo.
+        if client_id.contains('\0') {
+            return Ok(None);
+        }
         if let Some(client) = self.config_clients.get(client_id) {
             return Ok(Some(client.clone()));
         }

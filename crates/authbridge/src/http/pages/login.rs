@@ -111,11 +111,17 @@ pub async fn submit(
     let username = form_data.username;
 
     let client = (client != ClientIp::UNKNOWN).then_some(client.0);
-    let user = match state
-        .password_login()
-        .login(&username, Zeroizing::new(form_data.password), client)
-        .await?
-    {
+    // No username holds a NUL (Django's forms refuse one) and PostgreSQL cannot take one in a
+    // text parameter: the ordinary refusal, not a database error.
+    let outcome = if username.contains('\0') {
+        LoginOutcome::Refused
+    } else {
+        state
+            .password_login()
+            .login(&username, Zeroizing::new(form_data.password), client)
+            .await?
+    };
+    let user = match outcome {
         LoginOutcome::Authenticated(user) => user,
         LoginOutcome::Refused => {
             return form(
