@@ -221,7 +221,7 @@ def test_simplejwt_accepts_the_providers_access_token(stack, oidc):
     access = tok.json()["access_token"]
     me = requests.get(f"{oidc['rp_origin']}/api/me/", headers={"Authorization": f"Bearer {access}"})
     assert me.status_code == 200, me.text
-    assert me.json() == {"id": stack.user("ada")["id"], "username": "ada", "email": "ada@example.com"}
+    assert me.json() == {"id": stack.user("ada")["id"], "username": "ada", "email": "ada@example.com", "is_staff": False}
 
     machine = requests.post(f"{issuer}/oauth2/token", auth=(client["client_id"], client["client_secret"]),
                             data={"grant_type": "client_credentials"})
