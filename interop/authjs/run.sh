@@ -9,24 +9,14 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$here"
+# shellcheck source=../shared/prepare.sh
+. "$repo/interop/shared/prepare.sh"
 
-if [[ "${BUILD:-0}" == "1" ]]; then
-  (cd "$repo" && cargo build -p authbridge)
-fi
-export AUTHBRIDGE_BIN="${AUTHBRIDGE_BIN:-$repo/target/debug/authbridge}"
-if [[ ! -x "$AUTHBRIDGE_BIN" ]]; then
-  echo "authbridge binary not found at $AUTHBRIDGE_BIN (build it: cargo build -p authbridge, or BUILD=1 $0)" >&2
-  exit 2
-fi
-
+prepare_binary
 # Django's own JWTAuthentication checks the tokens Auth.js ends up with (test/signin.test.mjs).
 "$repo/scripts/setup-python"
 
-if [[ -f package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
-else
-  npm install --no-audit --no-fund --loglevel=error
-fi
+prepare_npm
 
 # One test file at a time: each file starts its own authbridge (2-core machines).
 status=0

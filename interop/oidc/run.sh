@@ -13,39 +13,13 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$here"
+# shellcheck source=../shared/prepare.sh
+. "$repo/interop/shared/prepare.sh"
 
-if [[ "${BUILD:-0}" == "1" ]]; then
-  (cd "$repo" && cargo build -p authbridge)
-fi
-export AUTHBRIDGE_BIN="${AUTHBRIDGE_BIN:-$repo/target/debug/authbridge}"
-if [[ ! -x "$AUTHBRIDGE_BIN" ]]; then
-  echo "authbridge binary not found at $AUTHBRIDGE_BIN (build it: cargo build -p authbridge, or BUILD=1 $0)" >&2
-  exit 2
-fi
-
-# PostgreSQL databases are created through the venv's psycopg (interop/shared/db.mjs).
-if [[ "${INTEROP_BACKEND:-sqlite}" == postgres ]]; then
-  "$repo/scripts/setup-python"
-fi
-
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
-if [[ ! -x "$CHROMIUM" ]]; then
-  if [[ "$CHROMIUM" != /usr/bin/chromium ]]; then
-    echo "CHROMIUM=$CHROMIUM is not executable" >&2
-    exit 2
-  fi
-  echo "installing Debian's chromium (apt-get)" >&2
-  sudo_cmd=()
-  [[ "$(id -u)" == 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null
-fi
-
-if [[ -f package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
-else
-  npm install --no-audit --no-fund --loglevel=error
-fi
+prepare_binary
+prepare_backend
+prepare_chromium
+prepare_npm
 
 # One test file at a time: each file starts its own authbridge (2-core machines).
 node --test --test-concurrency=1 "$@" test/*.test.mjs
