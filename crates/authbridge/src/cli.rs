@@ -42,6 +42,8 @@ Environment (each is also a key of the --config TOML file; all of them in docs/c
   CORS_ALLOWED_ORIGINS      browser origins allowed to read answers (django-cors-headers)
   JWT_AUTH_REFRESH_COOKIE   turns on cookie mode (dj-rest-auth)
   AUTHBRIDGE_OPS_BIND       a second listener for /healthz, /readyz and /metrics
+  AUTHBRIDGE_OIDC_ENABLED   the OpenID Connect provider and its login pages (docs/oidc.md)
+  AUTHBRIDGE_API_SCHEMA     serve the OpenAPI document at /api/schema/
   RUST_LOG                  log filter [default: info,sqlx=warn]";
 
 #[derive(Debug, Parser)]

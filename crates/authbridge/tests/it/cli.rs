@@ -520,6 +520,8 @@ fn serve_help_lists_the_main_settings_and_names_the_doc_with_all() {
         "AUTH_SECRET",
         "AUTHBRIDGE_ALLOWED_HOSTS",
         "AUTHBRIDGE_OPS_BIND",
+        "AUTHBRIDGE_OIDC_ENABLED",
+        "AUTHBRIDGE_API_SCHEMA",
         "docs/configuration.md",
     ] {
         assert!(stdout.contains(name), "{name} in\n{stdout}");
