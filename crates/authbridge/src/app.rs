@@ -221,6 +221,7 @@ pub async fn build_state_with(
                 &settings.oidc,
                 settings.edge.public_origin.as_deref(),
                 secret.expose_secret().as_bytes(),
+                &tokens,
                 store.clone(),
                 clock.clone(),
                 random.clone(),

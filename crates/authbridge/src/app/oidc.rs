@@ -16,6 +16,7 @@ use crate::oidc::keys::{
 };
 use crate::random::DynRandom;
 use crate::storage::{DynStore, KeyRotation, StorageError};
+use crate::tokens::TokenService;
 
 /// How often every instance reloads the keys (and sweeps expired codes and login sessions).
 pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
@@ -51,6 +52,9 @@ pub struct OidcRuntime {
     config_clients: HashMap<String, Client>,
     /// Swapped whole by a reload; readers clone the `Arc` and never wait for one.
     keys: RwLock<Arc<KeySet>>,
+    /// The token API's keys with `[oidc]`'s lifetimes: built once here, not per grant (the keys
+    /// hold the private signing key; a copy per request would also be a copy left in memory).
+    client_tokens: TokenService,
     /// The reload task, stopped when the runtime is dropped (the server's state goes at shutdown).
     reloader: Option<tokio::task::JoinHandle<()>>,
 }
@@ -78,6 +82,7 @@ impl OidcRuntime {
         settings: &OidcSettings,
         public_url: Option<&str>,
         secret: &[u8],
+        tokens: &TokenService,
         store: DynStore,
         clock: DynClock,
         random: DynRandom,
@@ -103,8 +108,14 @@ impl OidcRuntime {
             sealer,
             config_clients,
             keys: RwLock::new(Arc::new(set)),
+            client_tokens: crate::flows::oidc::client_tokens(tokens, settings),
             reloader: Some(tokio::spawn(reload_loop(weak.clone()))),
         }))
+    }
+
+    /// The token service for tokens issued to clients (`flows::oidc::client_tokens`).
+    pub fn client_tokens(&self) -> &TokenService {
+        &self.client_tokens
     }
 
     /// The issuer, byte for byte as in every token and in the discovery document.

@@ -38,12 +38,22 @@ async fn start(oidc: &OidcSettings, store: &DynStore, clock: &MockClock) -> Arc<
         oidc,
         Some("https://auth.test"),
         SECRET,
+        &test_tokens(),
         store.clone(),
         Arc::new(clock.clone()),
         Arc::new(SeededRandom::new(5)),
     )
     .await
     .unwrap()
+}
+
+fn test_tokens() -> crate::tokens::TokenService {
+    let key = secrecy::SecretString::from("a-test-key-of-at-least-thirty-two-bytes".to_string());
+    crate::tokens::TokenService {
+        keys: crate::tokens::Keys::new(crate::config::Algorithm::HS256, &key, None, None)
+            .expect("keys"),
+        rules: crate::tokens::TokenRules::from(&crate::config::SimpleJwt::default()),
+    }
 }
 
 fn kids(set: &KeySet, now: DateTime<Utc>) -> Vec<String> {

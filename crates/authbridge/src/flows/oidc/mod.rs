@@ -59,7 +59,7 @@ impl GrantError {
 }
 
 /// The token service for tokens issued to clients: the token API's keys, with `[oidc]`'s access
-/// and refresh lifetimes when set. Built per grant (the keys are a few hundred bytes).
+/// and refresh lifetimes when set. Built once, by the OIDC runtime at start.
 pub fn client_tokens(tokens: &TokenService, oidc: &OidcSettings) -> TokenService {
     let rules = TokenRules {
         access_lifetime: oidc

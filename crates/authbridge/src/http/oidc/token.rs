@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::client::authenticate;
 use super::form::OAuthForm;
-use crate::flows::oidc::{client_tokens, CodeGrant, Issued, Provider};
+use crate::flows::oidc::{CodeGrant, Issued, Provider};
 use crate::http::error::OAuthError;
 use crate::http::extract::ClientIp;
 use crate::http::AppState;
@@ -56,9 +56,9 @@ async fn run(
     grant
         .allowed_for(client)
         .map_err(|code| super::refused(code, "this client may not use this grant"))?;
-    let tokens = client_tokens(&state.tokens, &state.settings.oidc);
+    let runtime = super::runtime(state)?;
     let base = state.flows();
-    let flows = base.with_tokens(&tokens);
+    let flows = base.with_tokens(runtime.client_tokens());
     let required = |name: &'static str| {
         form.get(name).ok_or_else(|| {
             super::refused(ErrorCode::InvalidRequest, &format!("{name} is required"))
@@ -66,7 +66,6 @@ async fn run(
     };
     Ok(match grant {
         GrantType::AuthorizationCode => {
-            let runtime = super::runtime(state)?;
             let keys = runtime.keys();
             let provider = Provider {
                 issuer: runtime.issuer(),
