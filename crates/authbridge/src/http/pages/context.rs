@@ -37,14 +37,14 @@ fn derive(secret: &[u8], label: &str) -> hmac::Key {
 
 impl PageContext {
     pub fn new(settings: &Settings, random: &dyn Random) -> Self {
-        let secret: Vec<u8> = match &settings.secret_key {
-            Some(key) => key.expose_secret().as_bytes().to_vec(),
+        let secret: zeroize::Zeroizing<Vec<u8>> = match &settings.secret_key {
+            Some(key) => key.expose_secret().as_bytes().to_vec().into(),
             // Only a state built without `ensure_secret_key` (some tests): tokens then live as
             // long as the process, which is all such a server has.
             None => {
                 let mut bytes = vec![0; 32];
                 random.fill_bytes(&mut bytes);
-                bytes
+                bytes.into()
             }
         };
         let issuer = settings
