@@ -35,7 +35,15 @@ use view::{Brand, ErrorPage};
 pub fn routes(state: &AppState) -> Router<AppState> {
     let ctx = Arc::new(PageContext::new(&state.settings, &*state.random));
     Router::new()
-        .route(login::PATH, get(login::show).post(login::submit))
+        // The one page that hashes a password takes the token API login's body cap.
+        .route(
+            login::PATH,
+            get(login::show)
+                .post(login::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    state.settings.login.max_body_bytes,
+                )),
+        )
         .route(consent::PATH, get(consent::show).post(consent::submit))
         .route(logout::PATH, get(logout::show).post(logout::submit))
         .route(

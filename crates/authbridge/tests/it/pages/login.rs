@@ -208,6 +208,28 @@ async fn forms_without_the_right_token_are_refused() {
     }
 }
 
+/// The login page takes bodies no larger than the token API's login (64 KiB by default): a
+/// login flood cannot make the server hold megabytes per request through the page either.
+#[tokio::test]
+async fn the_login_form_has_the_login_body_cap() {
+    let app = provider("sqlite", &[]).await;
+    let mut browser = Browser::new(&app);
+    let token = csrf_token(&browser.get("/login").await.body);
+    let huge = "x".repeat(100 * 1024);
+    let reply = browser
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("username", "alice"),
+                ("password", &huge),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 413);
+    assert!(!browser.jar.contains_key("authbridge_session"));
+}
+
 #[tokio::test]
 async fn the_pages_are_not_served_when_the_provider_is_off() {
     let app = crate::support::in_process::InProcess::start("sqlite", &[]).await;
