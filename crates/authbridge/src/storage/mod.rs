@@ -10,6 +10,7 @@ mod detached;
 mod inspection;
 mod migrate;
 mod oidc;
+mod outbox;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
@@ -36,6 +37,7 @@ pub use oidc::{
     AuthCodeRepository, ConsentRepository, LoginSessionRepository, OidcClientRepository,
     OidcKeyRepository,
 };
+pub use outbox::{OutboxEntry, OutboxRepository, OutboxState};
 pub use tokens::TokenRepository;
 pub use users::UserRepository;
 // The nouns live in `model`; storage speaks them.
