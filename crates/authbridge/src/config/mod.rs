@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod cors;
 mod database;
 pub mod edge;
+pub mod email;
 mod login;
 mod oidc;
 mod parse;
@@ -24,6 +25,7 @@ pub use cookies::CookieSettings;
 pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use edge::EdgeSettings;
+pub use email::{EmailBackend, EmailSettings};
 pub use login::{LoginSettings, ThrottleBackend};
 pub use oidc::{BrandingSettings, ClientConfig as OidcClientConfig, OidcSettings};
 pub use schema::RawValue;
@@ -124,6 +126,8 @@ section! {
         pub cors: CorsSettings,
         /// Cookie mode for single-page apps (dj-rest-auth's names).
         pub cookies: CookieSettings,
+        /// Email: Django's SMTP settings, templates and the outbox.
+        pub email: EmailSettings,
     }
     tables {
         /// simplejwt's settings.

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use super::{
     AccountRepository, AuthCodeRepository, ConsentRepository, Inspection, LoginAttemptRepository,
-    LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository, Result,
-    TokenRepository, UserRepository,
+    LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository,
+    OutboxRepository, Result, TokenRepository, UserRepository,
 };
 
 /// Everything the server needs from one database.
@@ -20,6 +20,7 @@ pub trait Store:
     + AuthCodeRepository
     + LoginSessionRepository
     + ConsentRepository
+    + OutboxRepository
     + Send
     + Sync
 {

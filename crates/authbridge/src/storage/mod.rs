@@ -17,6 +17,7 @@ pub mod sqlite;
 mod sqlx_accounts;
 mod sqlx_oidc;
 mod sqlx_oidc_sessions;
+mod sqlx_outbox;
 mod sqlx_store;
 mod sqlx_token_repository;
 mod sqlx_tokens;
