@@ -1,10 +1,12 @@
 //! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`, `doctor`,
-//! and the OpenID Connect provider's `client` and `keys`.
+//! the OpenID Connect provider's `client` and `keys`, and the email `outbox`.
 
 mod doctor;
 mod oidc;
+mod outbox;
 pub use doctor::doctor;
 pub use oidc::{client, keys, ClientCommand, KeysCommand};
+pub use outbox::{outbox, OutboxCommand};
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -112,6 +114,15 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// The email outbox: the emails waiting to be sent (pending, with their attempts and last
+    /// error) and those given up (dead); `outbox retry ID` sends a dead one again.
+    Outbox {
+        /// Also the sent emails still kept (AUTHBRIDGE_OUTBOX_RETENTION).
+        #[arg(long)]
+        all: bool,
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
     },
 }
 

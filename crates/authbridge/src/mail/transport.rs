@@ -44,13 +44,18 @@ pub fn message(email: &OutgoingEmail) -> Result<Message, MailError> {
         .from(mailbox(&email.from)?)
         .to(mailbox(&email.to)?)
         .subject(super::one_line_subject(&email.subject));
+    // The SMTP client ends DATA with CRLF . CRLF, which ends the body's last line: the body's own
+    // final line break would add an empty line (Django's smtplib adds one only when missing).
+    let text = email
+        .text
+        .strip_suffix('\n')
+        .unwrap_or(&email.text)
+        .to_string();
     let built = match &email.html {
-        None => builder
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.text.clone()),
+        None => builder.header(ContentType::TEXT_PLAIN).body(text),
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            email.text.clone(),
-            html.clone(),
+            text,
+            html.strip_suffix('\n').unwrap_or(html).to_string(),
         )),
     };
     built.map_err(|e| MailError::InvalidAddress(e.to_string()))
