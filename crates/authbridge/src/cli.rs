@@ -46,6 +46,9 @@ Environment (each is also a key of the --config TOML file; all of them in docs/c
   AUTHBRIDGE_OPS_BIND       a second listener for /healthz, /readyz and /metrics
   AUTHBRIDGE_OIDC_ENABLED   the OpenID Connect provider and its login pages (docs/oidc.md)
   AUTHBRIDGE_API_SCHEMA     serve the OpenAPI document at /api/schema/
+  EMAIL_HOST, EMAIL_PORT    Django's SMTP settings (also EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+                            EMAIL_USE_TLS, EMAIL_USE_SSL, DEFAULT_FROM_EMAIL; docs/email.md)
+  EMAIL_BACKEND             django.core.mail.backends.console.EmailBackend prints emails instead
   RUST_LOG                  log filter [default: info,sqlx=warn]";
 
 #[derive(Debug, Parser)]

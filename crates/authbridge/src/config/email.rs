@@ -106,6 +106,13 @@ impl Rules for EmailSettings {
                 ));
             }
         }
+        // One send (three times EMAIL_TIMEOUT) must fit in a lease, or no email would ever start.
+        if self.lease_secs <= 3 * self.timeout_secs as i64 {
+            return Err(parse::invalid(
+                "AUTHBRIDGE_OUTBOX_LEASE",
+                "must be longer than three times EMAIL_TIMEOUT (the most one send may take)",
+            ));
+        }
         if self.retry_max_secs < self.retry_base_secs {
             return Err(parse::invalid(
                 "AUTHBRIDGE_OUTBOX_RETRY_MAX",
@@ -232,6 +239,7 @@ mod tests {
             ("AUTHBRIDGE_OUTBOX_MAX_ATTEMPTS", "0"),
             ("AUTHBRIDGE_OUTBOX_LEASE", "1"),
             ("AUTHBRIDGE_OUTBOX_RETRY_MAX", "5"),
+            ("AUTHBRIDGE_OUTBOX_LEASE", "60"),
         ] {
             let err = load(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}={value:?}: {err}");

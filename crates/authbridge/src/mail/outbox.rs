@@ -189,6 +189,8 @@ impl OutboxWorker {
                     attempts = entry.attempts,
                     "email sent"
                 );
+                metrics::counter!("authbridge_email_outbox_total", "outcome" => "sent")
+                    .increment(1);
                 pass.sent += 1;
             }
             Err(error @ MailError::InvalidAddress(_)) => {
@@ -210,6 +212,8 @@ impl OutboxWorker {
                     %error,
                     "email not sent; will retry"
                 );
+                metrics::counter!("authbridge_email_outbox_total", "outcome" => "retried")
+                    .increment(1);
                 pass.retried += 1;
             }
         }
@@ -230,6 +234,7 @@ impl OutboxWorker {
             "email given up (dead): `authbridge outbox retry {}` sends it again",
             entry.id
         );
+        metrics::counter!("authbridge_email_outbox_total", "outcome" => "dead").increment(1);
         pass.dead += 1;
         Ok(())
     }
