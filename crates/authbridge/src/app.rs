@@ -17,6 +17,7 @@ use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
 
+mod accounts;
 pub mod oidc;
 mod summary;
 pub use oidc::{OidcError, OidcRuntime};
@@ -231,7 +232,9 @@ pub async fn build_state_with(
     } else {
         None
     };
+    let accounts = accounts::account_services(&settings, &store, &clock, &limiter, None);
     Ok(AppState::new(Inner {
+        accounts,
         limiter,
         settings,
         store,

@@ -51,6 +51,9 @@ pub struct Inner {
     /// The OpenID Connect provider's keys and client lookup (`crate::app::OidcRuntime`); `None`
     /// unless `OIDC.ENABLED`, when every OIDC route answers 404.
     pub oidc: Option<Arc<crate::app::OidcRuntime>>,
+    /// The account flows' services (`crate::flows::account`); `None` unless
+    /// `AUTHBRIDGE_ACCOUNTS`, when every `/api/auth/` route answers 404.
+    pub accounts: Option<Arc<crate::flows::account::AccountServices>>,
 }
 
 impl AppState {

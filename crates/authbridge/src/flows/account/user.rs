@@ -1,0 +1,29 @@
+//! dj-rest-auth's `UserDetailsView` writes: `username`, `first_name`, `last_name` (`pk` and
+//! `email` are read-only).
+
+use super::{AccountError, AccountFlows};
+use crate::model::User;
+
+/// A validated change (PUT: every field; PATCH: those given).
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+impl AccountFlows<'_> {
+    /// allauth's `clean_username` database check: a user with this username in any case. The
+    /// user being updated counts too (the anchor's quirk: a PUT keeping one's own username is
+    /// refused).
+    pub async fn username_taken(&self, username: &str) -> Result<bool, AccountError> {
+        let _ = username;
+        todo!()
+    }
+
+    /// Apply `change` to `user`; `UsernameTaken` when another user took the username meanwhile.
+    pub async fn update_user(&self, user: &User, change: UserChange) -> Result<User, AccountError> {
+        let _ = (user, change);
+        todo!()
+    }
+}
