@@ -71,7 +71,18 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for bad in ["", " ", "-", "1__0", "_1", "1_", "MQ=", "a.b", "zzzzzzzzzzzzzz", "١"] {
+        for bad in [
+            "",
+            " ",
+            "-",
+            "1__0",
+            "_1",
+            "1_",
+            "MQ=",
+            "a.b",
+            "zzzzzzzzzzzzzz",
+            "١",
+        ] {
             assert_eq!(decode(bad), None, "{bad:?}");
         }
     }

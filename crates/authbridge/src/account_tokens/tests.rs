@@ -55,7 +55,10 @@ fn confirmation_keys_expire_after_max_age() {
     let v = vectors();
     let key = confirmation_key(9, &keys(&v), 1_000_000);
     let edge = 1_000_000.0 + THREE_DAYS as f64;
-    assert_eq!(read_confirmation_key(&key, &keys(&v), THREE_DAYS, edge), Ok(9));
+    assert_eq!(
+        read_confirmation_key(&key, &keys(&v), THREE_DAYS, edge),
+        Ok(9)
+    );
     assert_eq!(
         read_confirmation_key(&key, &keys(&v), THREE_DAYS, edge + 0.001),
         Err(SigningError::Expired)
@@ -99,7 +102,10 @@ fn tampered_and_foreign_keys_are_refused() {
     );
     // A string id is looked up as Django would (`get(pk="12")`).
     let text = v["signing"][1]["value"].as_str().unwrap();
-    assert_eq!(read_confirmation_key(text, &keys(&v), THREE_DAYS, now), Ok(12));
+    assert_eq!(
+        read_confirmation_key(text, &keys(&v), THREE_DAYS, now),
+        Ok(12)
+    );
 }
 
 #[test]
@@ -312,7 +318,10 @@ fn reset_fallback_secret() {
 fn uids_match_allauth() {
     for case in vectors()["uids"].as_array().unwrap() {
         let pk = case["pk"].as_u64().unwrap();
-        assert_eq!(base36::encode(u128::from(pk)), case["uid"].as_str().unwrap());
+        assert_eq!(
+            base36::encode(u128::from(pk)),
+            case["uid"].as_str().unwrap()
+        );
         assert_eq!(
             base36::decode(case["uid"].as_str().unwrap()),
             Some(i128::from(pk))
