@@ -109,6 +109,10 @@ pub fn router(state: AppState) -> Router {
     if state.settings.oidc.enabled {
         routes = routes.merge(pages::routes(&state));
     }
+    // dj-rest-auth's account API exists only when switched on (404 otherwise).
+    if state.settings.accounts.enabled {
+        routes = routes.merge(api::accounts::routes(&state.settings));
+    }
     routes
         .fallback(fallback)
         .with_state(state.clone())
