@@ -197,3 +197,26 @@ fn login_fields() {
         r#"{"username":["Not a valid string."],"email":["Enter a valid email address."],"password":["This field may not be null."]}"#
     );
 }
+
+/// `LoginSerializer` on a database without users: its field errors exactly; past them, the
+/// flow decides (`Must include …` when neither username nor email is given, else the refused
+/// credentials).
+#[test]
+fn login_vectors() {
+    let list = cases("login");
+    assert!(list.len() > 200);
+    for (input, want) in &list {
+        let got = login(input);
+        match want["non_field_errors"][0].as_str() {
+            Some(m) if m.starts_with("Must include") => {
+                let c = got.unwrap_or_else(|_| panic!("{}", Value::Object(input.clone())));
+                assert!(c.username.is_none() && c.email.is_none(), "{input:?}");
+            }
+            Some(_) => {
+                let c = got.unwrap_or_else(|_| panic!("{}", Value::Object(input.clone())));
+                assert!(c.username.is_some() || c.email.is_some(), "{input:?}");
+            }
+            None => same("login", input, outcome(got), want),
+        }
+    }
+}
