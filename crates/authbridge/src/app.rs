@@ -166,6 +166,9 @@ async fn open_and_migrate(
 ) -> Result<(DynStore, storage::MigrationReport), StartupError> {
     let store = storage::connect(&settings.database_url, user_table(settings)).await?;
     let report = store.migrate().await?;
+    if settings.accounts.enabled {
+        store.migrate_email_addresses().await?;
+    }
     Ok((store, report))
 }
 

@@ -234,7 +234,8 @@ fn reset_tokens_die_with_the_user_state() {
     let token = case["token"].as_str().unwrap();
     let base = Owned::from(case);
     assert!(tokens.check(&base.user(), token, now));
-    let changes: Vec<Box<dyn Fn(&mut Owned)>> = vec![
+    type Change<'a> = Box<dyn Fn(&mut Owned) + 'a>;
+    let changes: Vec<Change> = vec![
         Box::new(|u| u.password.push('x')),
         Box::new(|u| u.last_login = Some(now + Duration::seconds(1))),
         Box::new(|u| u.last_login = None),

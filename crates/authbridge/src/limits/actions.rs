@@ -20,6 +20,15 @@ pub enum AccountAction {
 }
 
 impl AccountAction {
+    /// The name in audit lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signup => "signup",
+            Self::Resend => "resend",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+
     fn tag(self) -> &'static str {
         match self {
             Self::Signup => "signup",

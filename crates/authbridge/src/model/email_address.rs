@@ -16,7 +16,7 @@ pub struct EmailAddress {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignupOutcome {
     Created {
-        user: User,
+        user: Box<User>,
         address: EmailAddress,
     },
     /// A user has this username, in any case (allauth's `filter_users_by_username`, iexact).

@@ -21,6 +21,7 @@ mod registration;
 mod tests;
 mod user;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub use background::{Background, TokioBackground};
@@ -31,9 +32,10 @@ pub use user::UserChange;
 
 use super::{FlowError, Flows};
 use crate::account_tokens::SecretKeys;
+use crate::audit::{self, Event, Subject};
 use crate::clock::DynClock;
 use crate::config::AccountSettings;
-use crate::limits::{ActionLimiter, LoginLimiter};
+use crate::limits::{AccountAction, ActionLimiter, LoginLimiter};
 use crate::passwords::{PasswordError, PasswordService};
 use crate::storage::{DynStore, StorageError};
 
@@ -148,6 +150,40 @@ impl From<PasswordError> for AccountError {
 impl AccountFlows<'_> {
     fn settings(&self) -> &AccountSettings {
         &self.services.settings
+    }
+
+    /// Count one `action` for the email address and the client; `Throttled` over a rate, `Busy`
+    /// when the counters cannot be reached (never let through uncounted).
+    async fn admit(
+        &self,
+        action: AccountAction,
+        address: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<(), AccountError> {
+        let now = self.flows.clock.now();
+        match self
+            .services
+            .limits
+            .admit(action, address, client, now)
+            .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(wait)) => {
+                audit::record(
+                    Event::AccountThrottled,
+                    Subject {
+                        client,
+                        reason: Some(action.as_str()),
+                        ..Subject::default()
+                    },
+                );
+                Err(AccountError::Throttled { wait })
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "account rate limiter unavailable; request refused");
+                Err(AccountError::Busy)
+            }
+        }
     }
 }
 
