@@ -377,3 +377,54 @@ async fn paths_take_the_slash_as_dj_rest_auth_does() {
         assert_eq!(a.headers["allow"], "POST, OPTIONS");
     }
 }
+
+/// DRF's form and multipart parsers: the same fields, the same answers.
+#[tokio::test]
+async fn form_and_multipart_bodies_are_read_as_drf_reads_them() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, SERVER_M).await;
+        let form = reqwest::multipart::Form::new()
+            .text("username", "dora")
+            .text("email", "Dora@Example.com")
+            .text("password1", "Tr1cky-Passw0rd!")
+            .text("password2", "Tr1cky-Passw0rd!");
+        let res = app
+            .client
+            .post(app.url(REGISTER))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let a = answer(res).await;
+        assert_eq!(
+            (a.status, a.body.as_str()),
+            (201, r#"{"detail":"Verification e-mail sent."}"#)
+        );
+        let (status, body) = post(
+            &app,
+            "/api/auth/login/",
+            Some("application/x-www-form-urlencoded"),
+            "username=&email=&password=x",
+        )
+        .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                400,
+                r#"{"non_field_errors":["Must include either \"username\" or \"email\" and \"password\"."]}"#
+            )
+        );
+        // A repeated key: Django's QueryDict keeps the last value.
+        let (status, body) = post(
+            &app,
+            "/api/auth/password/reset/",
+            Some("application/x-www-form-urlencoded"),
+            "email=dora%40example.com&email=not-an-email",
+        )
+        .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (400, r#"{"email":["Enter a valid email address."]}"#)
+        );
+    }
+}
