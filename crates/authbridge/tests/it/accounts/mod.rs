@@ -2,10 +2,12 @@
 //! - `wire_probe`: every deterministic request of the recorded probe of the real dj-rest-auth
 //!   7.2.0 + allauth 65.21.1 (`fixtures/accounts_wire_probe.json`), replayed in order;
 //! - `attacks`: hostile bodies and headers at this surface;
-//! - `cookie_mode`: dj-rest-auth's JWT cookies.
+//! - `cookie_mode`: dj-rest-auth's JWT cookies;
+//! - `edges`: corners the probe does not cover, answered as the real stack answered them.
 
 mod attacks;
 mod cookie_mode;
+mod edges;
 mod wire_probe;
 
 use authbridge::app::Application;
