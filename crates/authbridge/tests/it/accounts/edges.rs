@@ -7,6 +7,18 @@ use serde_json::Value;
 use super::{answer, send, SERVER_O};
 use crate::support::{backends, TestApp};
 
+/// name, method, path, headers, body, status, body answered, `WWW-Authenticate` sent.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(String, String)>,
+    &'a str,
+    u16,
+    &'a str,
+    bool,
+);
+
 fn headers(content_type: &str, bearer: Option<&str>) -> Vec<(String, String)> {
     let mut h = vec![("Content-Type".to_string(), content_type.to_string())];
     if let Some(b) = bearer {
@@ -36,16 +48,7 @@ async fn answers_as_the_real_stack_does() {
         let spaced = format!("{{\"refresh\": \" {refresh} \"}}");
 
         let invalid_401 = r#"{"detail":"Token is invalid","code":"token_not_valid"}"#;
-        let cases: Vec<(
-            &str,
-            &str,
-            &str,
-            Vec<(String, String)>,
-            &str,
-            u16,
-            &str,
-            bool,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "logout null",
                 "POST",
