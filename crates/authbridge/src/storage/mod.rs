@@ -11,6 +11,7 @@ mod email_addresses;
 mod inspection;
 mod migrate;
 mod oidc;
+mod outbox;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
@@ -39,6 +40,7 @@ pub use oidc::{
     AuthCodeRepository, ConsentRepository, LoginSessionRepository, OidcClientRepository,
     OidcKeyRepository,
 };
+pub use outbox::{OutboxEntry, OutboxRepository, OutboxState};
 pub use tokens::TokenRepository;
 pub use users::UserRepository;
 // The nouns live in `model`; storage speaks them.

@@ -74,3 +74,31 @@ impl AccountMailer for RecordingMailer {
         Ok(())
     }
 }
+
+/// The mail service (`crate::mail::Mail`): allauth's templates, queued in the durable outbox.
+#[async_trait]
+impl AccountMailer for crate::mail::Mail {
+    async fn send(
+        &self,
+        email: AccountEmail,
+        to: &str,
+        context: &AccountEmailContext,
+    ) -> Result<(), MailError> {
+        use crate::mail::{EmailContext, EmailTemplate};
+        let template = match email {
+            AccountEmail::ConfirmationSignup => EmailTemplate::EmailConfirmationSignup,
+            AccountEmail::Confirmation => EmailTemplate::EmailConfirmation,
+            AccountEmail::PasswordReset => EmailTemplate::PasswordResetKey,
+        };
+        let ctx = EmailContext {
+            site_name: context.site_name.clone(),
+            site_domain: context.site_domain.clone(),
+            username: context.username.clone().unwrap_or_default(),
+            email: to.to_string(),
+            link: context.link.clone(),
+        };
+        crate::mail::Mail::send(self, template, to, &ctx)
+            .await
+            .map_err(|e| MailError(e.to_string()))
+    }
+}
