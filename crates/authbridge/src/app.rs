@@ -17,6 +17,7 @@ use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
 
+mod accounts;
 pub mod oidc;
 mod summary;
 pub use oidc::{OidcError, OidcRuntime};
@@ -167,6 +168,9 @@ async fn open_and_migrate(
 ) -> Result<(DynStore, storage::MigrationReport), StartupError> {
     let store = storage::connect(&settings.database_url, user_table(settings)).await?;
     let report = store.migrate().await?;
+    if settings.accounts.enabled {
+        store.migrate_email_addresses().await?;
+    }
     Ok((store, report))
 }
 
@@ -234,8 +238,16 @@ pub async fn build_state_with(
         None
     };
     let mail = Arc::new(build_mail(&settings, &store, clock.clone())?);
+    let accounts = accounts::account_services(
+        &settings,
+        &store,
+        &clock,
+        &limiter,
+        Some(mail.clone() as Arc<dyn crate::flows::account::mail::AccountMailer>),
+    );
     Ok(AppState::new(Inner {
         mail,
+        accounts,
         limiter,
         settings,
         store,

@@ -10,6 +10,7 @@
 //! - `config`, `app` (wiring), `cli`.
 #![deny(clippy::unwrap_used)]
 
+pub mod account_tokens;
 pub mod app;
 pub mod audit;
 pub mod cli;

@@ -58,7 +58,17 @@ async fn main() -> anyhow::Result<()> {
             for name in &report.applied {
                 println!("Applied {name}");
             }
-            if !report.created_django_tables && report.applied.is_empty() {
+            let allauth = settings.accounts.enabled
+                && store
+                    .migrate_email_addresses()
+                    .await
+                    .context("creating allauth's tables")?;
+            if allauth {
+                println!(
+                    "Created allauth's tables (account_emailaddress, account_emailconfirmation)."
+                );
+            }
+            if !report.created_django_tables && report.applied.is_empty() && !allauth {
                 println!("No migrations to apply.");
             }
         }

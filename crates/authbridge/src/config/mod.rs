@@ -6,6 +6,7 @@
 //! Each section is one struct declared with `schema::section!`, each setting written once there
 //! (doc line, key, field, default, parser); `schema` fills any section from either source.
 
+pub mod accounts;
 pub mod cookies;
 pub mod cors;
 mod database;
@@ -21,6 +22,7 @@ pub mod simple_jwt;
 #[cfg(test)]
 mod documented;
 
+pub use accounts::{AccountSettings, EmailVerification, LoginMethods, Rate};
 pub use cookies::CookieSettings;
 pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
@@ -128,6 +130,9 @@ section! {
         pub cookies: CookieSettings,
         /// Email: Django's SMTP settings, templates and the outbox.
         pub email: EmailSettings,
+        /// Account flows: sign-up, email confirmation, password change and reset (allauth's and
+        /// Django's names).
+        pub accounts: AccountSettings,
     }
     tables {
         /// simplejwt's settings.

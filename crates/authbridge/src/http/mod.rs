@@ -53,6 +53,9 @@ pub struct Inner {
     pub oidc: Option<Arc<crate::app::OidcRuntime>>,
     /// Account emails (`crate::mail`): rendered and queued in the durable outbox.
     pub mail: Arc<crate::mail::Mail>,
+    /// The account flows' services (`crate::flows::account`); `None` unless
+    /// `AUTHBRIDGE_ACCOUNTS`, when every `/api/auth/` route answers 404.
+    pub accounts: Option<Arc<crate::flows::account::AccountServices>>,
 }
 
 impl AppState {
@@ -107,6 +110,10 @@ pub fn router(state: AppState) -> Router {
     // The provider's pages exist only when it is enabled (404 otherwise, as any unknown path).
     if state.settings.oidc.enabled {
         routes = routes.merge(pages::routes(&state));
+    }
+    // dj-rest-auth's account API exists only when switched on (404 otherwise).
+    if state.settings.accounts.enabled {
+        routes = routes.merge(api::accounts::routes(&state.settings));
     }
     routes
         .fallback(fallback)

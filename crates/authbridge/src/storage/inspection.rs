@@ -3,9 +3,7 @@
 use async_trait::async_trait;
 
 use super::{
-    AccountRepository, AuthCodeRepository, ConsentRepository, Inspection, LoginAttemptRepository,
-    LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository,
-    OutboxRepository, Result, TokenRepository, UserRepository,
+    AccountRepository, AuthCodeRepository, ConsentRepository, EmailAddressRepository, Inspection, LoginAttemptRepository, LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository, OutboxRepository, Result, TokenRepository, UserRepository,
 };
 
 /// Everything the server needs from one database.
@@ -14,6 +12,7 @@ pub trait Store:
     UserRepository
     + TokenRepository
     + AccountRepository
+    + EmailAddressRepository
     + LoginAttemptRepository
     + OidcKeyRepository
     + OidcClientRepository

@@ -7,6 +7,7 @@
 mod accounts;
 mod attempts;
 mod detached;
+mod email_addresses;
 mod inspection;
 mod migrate;
 mod oidc;
@@ -15,6 +16,7 @@ pub mod postgres;
 mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
+mod sqlx_email_addresses;
 mod sqlx_oidc;
 mod sqlx_oidc_sessions;
 mod sqlx_outbox;
@@ -32,6 +34,7 @@ use std::sync::Arc;
 pub use accounts::AccountRepository;
 pub use attempts::LoginAttemptRepository;
 use detached::Detached;
+pub use email_addresses::EmailAddressRepository;
 pub use inspection::Store;
 pub use migrate::MigrationReport;
 pub use oidc::{
@@ -43,9 +46,10 @@ pub use tokens::TokenRepository;
 pub use users::UserRepository;
 // The nouns live in `model`; storage speaks them.
 pub use crate::model::{
-    BlacklistOutcome, Client, CodeHash, CodeRecord, Consent, ExternalAccount, FamilyState,
-    KeyRecord, KeyRotation, LoginSession, NewUser, OutstandingToken, PasswordCheck, RedeemedCode,
-    RotateOutcome, Rotation, SessionHash, SyncOutcome, User,
+    BlacklistOutcome, Client, CodeHash, CodeRecord, Consent, EmailAddress, ExternalAccount,
+    FamilyState, KeyRecord, KeyRotation, LoginSession, NewUser, OutstandingToken, PasswordCheck,
+    RedeemedCode, RotateOutcome, Rotation, SessionHash, SignupOutcome, SyncOutcome, User,
+    VerifyOutcome,
 };
 
 /// Which table holds users and which column is Django's `USERNAME_FIELD`.

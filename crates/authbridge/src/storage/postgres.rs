@@ -8,6 +8,7 @@ mod accounts;
 pub(crate) mod codec;
 mod connect;
 mod dialect;
+mod email_addresses;
 mod oidc;
 mod tokens;
 mod users;

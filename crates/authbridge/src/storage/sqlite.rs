@@ -9,6 +9,7 @@
 mod accounts;
 pub(crate) mod codec;
 mod dialect;
+mod email_addresses;
 mod oidc;
 pub(crate) mod time;
 mod tokens;

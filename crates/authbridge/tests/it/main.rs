@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod algorithms;
 mod bad_input;
 mod browser;

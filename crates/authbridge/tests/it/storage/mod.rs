@@ -22,6 +22,7 @@ mod accounts;
 mod attempts;
 mod connect;
 mod ddl;
+mod email_addresses;
 mod inspection;
 mod migration;
 mod oidc;
@@ -298,6 +299,12 @@ conformance!(
     accounts::sync_account_links_and_creates,
     accounts::sync_account_numbers_usernames_within_150_chars,
     accounts::concurrent_syncs_create_one_user,
+    email_addresses::email_address_tables_are_allauths,
+    email_addresses::email_address_tables_follow_a_custom_user_table,
+    email_addresses::signup_writes_the_user_and_its_address_in_one_transaction,
+    email_addresses::concurrent_signups_of_one_name_create_one_user,
+    email_addresses::concurrent_verifications_have_one_winner,
+    email_addresses::user_lookups_follow_allauth,
     tokens::flush_expired_deletes_only_expired_own_rows,
     attempts::login_attempts_are_counted_atomically,
     attempts::login_attempt_periods_restart_and_settle,
