@@ -8,6 +8,7 @@ mod failures;
 mod forward_auth;
 mod headers;
 mod streaming;
+mod timeouts;
 mod upstream;
 
 use serde_json::Value;
