@@ -49,6 +49,7 @@ Environment (each is also a key of the --config TOML file; all of them in docs/c
   EMAIL_HOST, EMAIL_PORT    Django's SMTP settings (also EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
                             EMAIL_USE_TLS, EMAIL_USE_SSL, DEFAULT_FROM_EMAIL; docs/email.md)
   EMAIL_BACKEND             django.core.mail.backends.console.EmailBackend prints emails instead
+  AUTHBRIDGE_UPSTREAM       the gateway: proxy everything else to this Django (docs/gateway.md)
   RUST_LOG                  log filter [default: info,sqlx=warn]";
 
 #[derive(Debug, Parser)]
@@ -73,6 +74,10 @@ pub enum Command {
         /// Address to listen on (default 127.0.0.1:8080; env AUTHBRIDGE_BIND).
         #[arg(long)]
         bind: Option<SocketAddr>,
+        /// Proxy every request authbridge does not answer to this Django (`http://127.0.0.1:8000`;
+        /// env AUTHBRIDGE_UPSTREAM, or `[gateway] UPSTREAM`; docs/gateway.md).
+        #[arg(long)]
+        upstream: Option<String>,
     },
     /// Create Django's tables if absent, then authbridge's own (idempotent).
     Migrate,
