@@ -119,6 +119,13 @@ async fn an_email_goes_out_over_smtp_as_allauth_sends_it() {
             Some("text/plain; charset=utf-8")
         );
         assert_eq!(message.text_body(), SIGNUP_BODY, "{backend}");
+        let id = i.state.store.list_outbox(true, 10).await.unwrap()[0].id;
+        let message_id = message.header("Message-ID").unwrap();
+        assert!(
+            message_id.starts_with(&format!("<authbridge.{id}."))
+                && message_id.ends_with("@example.com>"),
+            "{message_id}"
+        );
         let rows = i.state.store.list_outbox(true, 10).await.unwrap();
         assert_eq!(rows[0].state, OutboxState::Sent, "{backend}");
     }
