@@ -317,6 +317,7 @@ impl Application {
         http::ops::install_recorder();
         let state = build_state(settings, store, Arc::new(SystemClock)).await?;
         let outbox = outbox_worker(&state)?;
+        log_email_settings(&state.settings.email);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
@@ -388,6 +389,23 @@ impl Application {
         );
         signal.abort();
         result.map(|_| ())
+    }
+}
+
+/// Where emails go, said once at start (never the password).
+fn log_email_settings(email: &crate::config::EmailSettings) {
+    match email.backend {
+        crate::config::EmailBackend::Console => {
+            tracing::info!("email: printed to standard output (the console backend)");
+        }
+        crate::config::EmailBackend::Smtp => tracing::info!(
+            host = %email.host,
+            port = email.port,
+            tls = if email.use_ssl { "implicit" } else if email.use_tls { "starttls" } else { "none" },
+            login = !email.user.is_empty() && email.password.is_some(),
+            from = %email.from,
+            "email: SMTP, queued in the outbox and sent by its worker"
+        ),
     }
 }
 

@@ -168,16 +168,19 @@ impl OutboxWorker {
                 .await?;
             return Ok(());
         }
-        let result =
-            match tokio::time::timeout(self.policy.send_timeout, self.mailer.deliver(&entry.email))
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(MailError::Transport(format!(
-                    "no outcome within {} s",
-                    self.policy.send_timeout.as_secs()
-                ))),
-            };
+        let message_id = message_id(entry);
+        let result = match tokio::time::timeout(
+            self.policy.send_timeout,
+            self.mailer.deliver(&entry.email, &message_id),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(MailError::Transport(format!(
+                "no outcome within {} s",
+                self.policy.send_timeout.as_secs()
+            ))),
+        };
         match result {
             Ok(()) => {
                 self.outbox
@@ -284,6 +287,21 @@ impl OutboxWorker {
         }
         tracing::debug!(worker = %self.id, "outbox worker stopped");
     }
+}
+
+/// The row's `Message-ID`, the same at every attempt: its id and creation time (unique in the
+/// database) at the sender's domain.
+pub fn message_id(entry: &OutboxEntry) -> String {
+    let from = &entry.email.from;
+    let address = from
+        .rsplit_once('<')
+        .map_or(from.as_str(), |(_, a)| a.trim_end_matches('>'));
+    let domain = address.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    format!(
+        "<authbridge.{}.{}@{domain}>",
+        entry.id,
+        entry.created_at.timestamp_micros()
+    )
 }
 
 /// Starts the worker on a task of its own; send `true` on the returned channel to stop it, then

@@ -19,7 +19,8 @@ struct FakeMailer {
 
 #[async_trait::async_trait]
 impl Mailer for FakeMailer {
-    async fn deliver(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+    async fn deliver(&self, email: &OutgoingEmail, message_id: &str) -> Result<(), MailError> {
+        assert!(message_id.starts_with("<authbridge.") && message_id.ends_with("@example.com>"));
         if self.invalid {
             return Err(MailError::InvalidAddress("refused".into()));
         }

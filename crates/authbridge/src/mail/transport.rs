@@ -18,10 +18,12 @@ use super::{MailError, OutgoingEmail};
 use crate::config::{EmailBackend, EmailSettings};
 
 /// Sends one email. An `Err` means "not delivered, try again later"; its text is kept in the
-/// outbox, so it never holds the body or a secret.
+/// outbox, so it never holds the body or a secret. `message_id` is the `Message-ID` header
+/// (`<…>`): the outbox gives every attempt of one row the same one, so a receiver that sees a
+/// duplicate (see docs/email.md, "at least once") can tell.
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    async fn deliver(&self, email: &OutgoingEmail) -> Result<(), MailError>;
+    async fn deliver(&self, email: &OutgoingEmail, message_id: &str) -> Result<(), MailError>;
 }
 
 /// The transport `EMAIL_BACKEND` names, built (and its settings checked) at start-up.
@@ -35,7 +37,7 @@ pub fn from_settings(settings: &EmailSettings) -> Result<Arc<dyn Mailer>, MailEr
 /// The MIME message: `text/plain; charset=utf-8` as Django sends allauth's emails, or
 /// `multipart/alternative` with the HTML part when there is one. Addresses are parsed again by
 /// lettre, which refuses anything that would break a header.
-pub fn message(email: &OutgoingEmail) -> Result<Message, MailError> {
+pub fn message(email: &OutgoingEmail, message_id: &str) -> Result<Message, MailError> {
     let mailbox = |text: &str| {
         text.parse::<Mailbox>()
             .map_err(|e| MailError::InvalidAddress(e.to_string()))
@@ -43,7 +45,8 @@ pub fn message(email: &OutgoingEmail) -> Result<Message, MailError> {
     let builder = Message::builder()
         .from(mailbox(&email.from)?)
         .to(mailbox(&email.to)?)
-        .subject(super::one_line_subject(&email.subject));
+        .subject(super::one_line_subject(&email.subject))
+        .message_id(Some(super::one_line_subject(message_id)));
     // The SMTP client ends DATA with CRLF . CRLF, which ends the body's last line: the body's own
     // final line break would add an empty line (Django's smtplib adds one only when missing).
     let text = email
@@ -103,8 +106,8 @@ impl SmtpMailer {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
-    async fn deliver(&self, email: &OutgoingEmail) -> Result<(), MailError> {
-        let message = message(email)?;
+    async fn deliver(&self, email: &OutgoingEmail, message_id: &str) -> Result<(), MailError> {
+        let message = message(email, message_id)?;
         self.transport
             .send(message)
             .await
@@ -118,9 +121,9 @@ pub struct ConsoleMailer;
 
 #[async_trait]
 impl Mailer for ConsoleMailer {
-    async fn deliver(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+    async fn deliver(&self, email: &OutgoingEmail, message_id: &str) -> Result<(), MailError> {
         use std::io::Write;
-        let mut bytes = message(email)?.formatted();
+        let mut bytes = message(email, message_id)?.formatted();
         bytes.extend_from_slice(b"\n");
         bytes.extend_from_slice(&[b'-'; 79]);
         bytes.extend_from_slice(b"\n");
@@ -137,6 +140,8 @@ mod tests {
     use super::*;
     use crate::mail::EmailTemplate;
 
+    const ID: &str = "<authbridge.7.1800000000000000@example.com>";
+
     fn email(html: Option<&str>) -> OutgoingEmail {
         OutgoingEmail {
             to: "alice@example.com".into(),
@@ -150,7 +155,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_one_part_as_django_sends_it() {
-        let raw = String::from_utf8(message(&email(None)).unwrap().formatted()).unwrap();
+        let raw = String::from_utf8(message(&email(None), ID).unwrap().formatted()).unwrap();
         assert!(raw.contains("To: alice@example.com\r\n"), "{raw}");
         assert!(
             raw.contains("From: Example <noreply@example.com>\r\n"),
@@ -165,12 +170,17 @@ mod tests {
             "{raw}"
         );
         assert!(!raw.contains("multipart"), "{raw}");
+        assert!(raw.contains(&format!("Message-ID: {ID}\r\n")), "{raw}");
     }
 
     #[test]
     fn html_makes_it_multipart_alternative() {
-        let raw =
-            String::from_utf8(message(&email(Some("<p>Hi</p>\n"))).unwrap().formatted()).unwrap();
+        let raw = String::from_utf8(
+            message(&email(Some("<p>Hi</p>\n")), ID)
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
         assert!(raw.contains("multipart/alternative"), "{raw}");
         assert!(raw.contains("text/plain"), "{raw}");
         assert!(raw.contains("text/html"), "{raw}");
@@ -180,10 +190,13 @@ mod tests {
     fn a_header_break_smuggled_into_a_stored_row_is_refused_or_flattened() {
         let mut bad = email(None);
         bad.to = "alice@example.com\r\nBcc: eve@example.com".into();
-        assert!(matches!(message(&bad), Err(MailError::InvalidAddress(_))));
+        assert!(matches!(
+            message(&bad, ID),
+            Err(MailError::InvalidAddress(_))
+        ));
         let mut bad = email(None);
         bad.subject = "Hi\r\nBcc: eve@example.com".into();
-        let raw = String::from_utf8(message(&bad).unwrap().formatted()).unwrap();
+        let raw = String::from_utf8(message(&bad, ID).unwrap().formatted()).unwrap();
         assert!(!raw.contains("\r\nBcc:"), "{raw}");
     }
 

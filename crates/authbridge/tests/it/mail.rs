@@ -119,6 +119,13 @@ async fn an_email_goes_out_over_smtp_as_allauth_sends_it() {
             Some("text/plain; charset=utf-8")
         );
         assert_eq!(message.text_body(), SIGNUP_BODY, "{backend}");
+        let id = i.state.store.list_outbox(true, 10).await.unwrap()[0].id;
+        let message_id = message.header("Message-ID").unwrap();
+        assert!(
+            message_id.starts_with(&format!("<authbridge.{id}."))
+                && message_id.ends_with("@example.com>"),
+            "{message_id}"
+        );
         let rows = i.state.store.list_outbox(true, 10).await.unwrap();
         assert_eq!(rows[0].state, OutboxState::Sent, "{backend}");
     }
@@ -440,4 +447,42 @@ async fn the_console_backend_prints_instead_of_sending() {
         .unwrap();
     // Nothing listens on the SMTP port, yet the console "delivers".
     assert_eq!(i.worker.run_once(&running()).await.unwrap().sent, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_settings_never_fall_back_to_plain_text() {
+    // The sink offers no STARTTLS and speaks no TLS: both modes refuse to send, and the email
+    // waits in the outbox (the password would otherwise cross in clear).
+    for mode in ["EMAIL_USE_TLS", "EMAIL_USE_SSL"] {
+        let sink = SmtpSink::start().await;
+        let db = TestDb::new("sqlite").await;
+        let i = instance(
+            &db,
+            sink.addr.port(),
+            &[
+                (mode, "true"),
+                ("EMAIL_HOST_USER", "mailer"),
+                ("EMAIL_HOST_PASSWORD", "hunter2-smtp-password"),
+            ],
+        )
+        .await;
+        i.state
+            .mail
+            .send(
+                EmailTemplate::EmailConfirmation,
+                "erin@example.com",
+                &ctx("erin", "erin@example.com"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            i.worker.run_once(&running()).await.unwrap().retried,
+            1,
+            "{mode}"
+        );
+        assert!(sink.received().is_empty(), "{mode}");
+        let row = i.state.store.list_outbox(false, 10).await.unwrap()[0].clone();
+        let error = row.last_error.unwrap();
+        assert!(!error.contains("hunter2"), "{mode}: {error}");
+    }
 }
