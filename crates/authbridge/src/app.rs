@@ -243,11 +243,11 @@ pub async fn build_state_with(
         &store,
         &clock,
         &limiter,
-        Some(mail.clone() as Arc<dyn crate::flows::account::mail::AccountMailer>),
+        Some(mail.clone() as Arc<dyn crate::flows::account::AccountMailer>),
     );
     Ok(AppState::new(Inner {
-        mail,
         accounts,
+        mail,
         limiter,
         settings,
         store,

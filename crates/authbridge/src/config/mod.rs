@@ -130,11 +130,11 @@ section! {
         pub cors: CorsSettings,
         /// Cookie mode for single-page apps (dj-rest-auth's names).
         pub cookies: CookieSettings,
-        /// Email: Django's SMTP settings, templates and the outbox.
-        pub email: EmailSettings,
         /// Account flows: sign-up, email confirmation, password change and reset (allauth's and
         /// Django's names).
         pub accounts: AccountSettings,
+        /// Email: Django's SMTP settings, templates and the outbox.
+        pub email: EmailSettings,
     }
     tables {
         /// simplejwt's settings.

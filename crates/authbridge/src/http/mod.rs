@@ -52,11 +52,11 @@ pub struct Inner {
     /// The OpenID Connect provider's keys and client lookup (`crate::app::OidcRuntime`); `None`
     /// unless `OIDC.ENABLED`, when every OIDC route answers 404.
     pub oidc: Option<Arc<crate::app::OidcRuntime>>,
-    /// Account emails (`crate::mail`): rendered and queued in the durable outbox.
-    pub mail: Arc<crate::mail::Mail>,
     /// The account flows' services (`crate::flows::account`); `None` unless
     /// `AUTHBRIDGE_ACCOUNTS`, when every `/api/auth/` route answers 404.
     pub accounts: Option<Arc<crate::flows::account::AccountServices>>,
+    /// Account emails (`crate::mail`): rendered and queued in the durable outbox.
+    pub mail: Arc<crate::mail::Mail>,
 }
 
 impl AppState {

@@ -9,7 +9,12 @@
 
 use super::{
     AccountRepository, AttemptCount, AttemptRule, AuthCodeRepository, BlacklistOutcome, Client,
-    CodeHash, CodeRecord, Consent, ConsentRepository, DynStore, EmailAddress, EmailAddressRepository, ExternalAccount, FamilyState, Inspection, KeyRecord, KeyRotation, LoginAttemptRepository, LoginSession, LoginSessionRepository, MigrationReport, NewUser, OidcClientRepository, OidcKeyRepository, OutboxEntry, OutboxRepository, OutstandingToken, PasswordCheck, RedeemedCode, Result, RotateOutcome, Rotation, SessionHash, SignupOutcome, StorageError, Store, SyncOutcome, TokenRepository, User, UserRepository, VerifyOutcome,
+    CodeHash, CodeRecord, Consent, ConsentRepository, DynStore, EmailAddress,
+    EmailAddressRepository, ExternalAccount, FamilyState, Inspection, KeyRecord, KeyRotation,
+    LoginAttemptRepository, LoginSession, LoginSessionRepository, MigrationReport, NewUser,
+    OidcClientRepository, OidcKeyRepository, OutboxEntry, OutboxRepository, OutstandingToken,
+    PasswordCheck, RedeemedCode, Result, RotateOutcome, Rotation, SessionHash, SignupOutcome,
+    StorageError, Store, SyncOutcome, TokenRepository, User, UserRepository, VerifyOutcome,
 };
 use crate::mail::OutgoingEmail;
 use async_trait::async_trait;

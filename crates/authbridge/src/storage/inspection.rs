@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 
 use super::{
-    AccountRepository, AuthCodeRepository, ConsentRepository, EmailAddressRepository, Inspection, LoginAttemptRepository, LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository, OutboxRepository, Result, TokenRepository, UserRepository,
+    AccountRepository, AuthCodeRepository, ConsentRepository, EmailAddressRepository, Inspection,
+    LoginAttemptRepository, LoginSessionRepository, MigrationReport, OidcClientRepository,
+    OidcKeyRepository, OutboxRepository, Result, TokenRepository, UserRepository,
 };
 
 /// Everything the server needs from one database.
