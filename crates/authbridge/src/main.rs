@@ -101,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
         Command::LogoutUser { username } => cli::logout_user(settings, username).await?,
         Command::Client { command } => cli::client(settings, command).await?,
         Command::Keys { command } => cli::keys(settings, command).await?,
+        Command::Outbox { all, command } => cli::outbox(settings, all, command).await?,
     }
     Ok(())
 }

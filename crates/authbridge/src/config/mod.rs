@@ -11,6 +11,7 @@ pub mod cookies;
 pub mod cors;
 mod database;
 pub mod edge;
+pub mod email;
 mod login;
 mod oidc;
 mod parse;
@@ -26,6 +27,7 @@ pub use cookies::CookieSettings;
 pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use edge::EdgeSettings;
+pub use email::{EmailBackend, EmailSettings};
 pub use login::{LoginSettings, ThrottleBackend};
 pub use oidc::{BrandingSettings, ClientConfig as OidcClientConfig, OidcSettings};
 pub use schema::RawValue;
@@ -129,6 +131,8 @@ section! {
         /// Account flows: sign-up, email confirmation, password change and reset (allauth's and
         /// Django's names).
         pub accounts: AccountSettings,
+        /// Email: Django's SMTP settings, templates and the outbox.
+        pub email: EmailSettings,
     }
     tables {
         /// simplejwt's settings.

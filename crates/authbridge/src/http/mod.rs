@@ -54,6 +54,8 @@ pub struct Inner {
     /// The account flows' services (`crate::flows::account`); `None` unless
     /// `AUTHBRIDGE_ACCOUNTS`, when every `/api/auth/` route answers 404.
     pub accounts: Option<Arc<crate::flows::account::AccountServices>>,
+    /// Account emails (`crate::mail`): rendered and queued in the durable outbox.
+    pub mail: Arc<crate::mail::Mail>,
 }
 
 impl AppState {

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
-use super::message::{check_address, one_line_subject};
+use super::message::{check_address, check_mailbox, one_line_subject};
 use super::{MailError, OutgoingEmail};
 
 /// The folder of the emails inside a templates directory, as allauth names it.
@@ -215,7 +215,8 @@ impl Templates {
         self.env.get_template(&html_name(template)).is_ok()
     }
 
-    /// Renders one email for `to` from `from`. The addresses are checked (no header injection);
+    /// Renders one email for `to` (an address) from `from` (`addr` or `Name <addr>`). Both are
+    /// checked (no header injection);
     /// the subject is put on one line.
     pub fn render(
         &self,
@@ -225,7 +226,7 @@ impl Templates {
         ctx: &EmailContext,
     ) -> Result<OutgoingEmail, MailError> {
         check_address(to)?;
-        check_address(from)?;
+        check_mailbox(from)?;
         let value = ctx.to_value(template);
         let subject_name = format!("{FOLDER}/{}_subject.txt", template.name());
         let subject = one_line_subject(&self.render_one(&subject_name, &value)?);

@@ -12,10 +12,11 @@ use super::{
     CodeHash, CodeRecord, Consent, ConsentRepository, DynStore, EmailAddress,
     EmailAddressRepository, ExternalAccount, FamilyState, Inspection, KeyRecord, KeyRotation,
     LoginAttemptRepository, LoginSession, LoginSessionRepository, MigrationReport, NewUser,
-    OidcClientRepository, OidcKeyRepository, OutstandingToken, PasswordCheck, RedeemedCode, Result,
-    RotateOutcome, Rotation, SessionHash, SignupOutcome, StorageError, Store, SyncOutcome,
-    TokenRepository, User, UserRepository, VerifyOutcome,
+    OidcClientRepository, OidcKeyRepository, OutboxEntry, OutboxRepository, OutstandingToken,
+    PasswordCheck, RedeemedCode, Result, RotateOutcome, Rotation, SessionHash, SignupOutcome,
+    StorageError, Store, SyncOutcome, TokenRepository, User, UserRepository, VerifyOutcome,
 };
+use crate::mail::OutgoingEmail;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -70,7 +71,8 @@ keep_cloned!(
     Client,
     CodeRecord,
     LoginSession,
-    Consent
+    Consent,
+    OutgoingEmail
 );
 
 macro_rules! keep_copied {
@@ -83,7 +85,14 @@ macro_rules! keep_copied {
         }
     )*};
 }
-keep_copied!(i64, DateTime<Utc>, AttemptRule, CodeHash, SessionHash);
+keep_copied!(
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    AttemptRule,
+    CodeHash,
+    SessionHash
+);
 
 /// A kept value lent back as the argument type `P` the store's method takes.
 trait Lend<'a, P> {
@@ -259,6 +268,25 @@ forward!(ConsentRepository {
     }
     write {
         fn upsert_consent(consent: &Consent) -> ();
+    }
+});
+
+forward!(OutboxRepository {
+    read {
+        fn list_outbox(all: bool, limit: i64) -> Vec<OutboxEntry>;
+    }
+    write {
+        fn enqueue_email(email: &OutgoingEmail, now: DateTime<Utc>) -> i64;
+        fn claim_due_emails(
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+            limit: i64,
+            worker: &str
+        ) -> Vec<OutboxEntry>;
+        fn mark_email_sent(id: i64, now: DateTime<Utc>) -> bool;
+        fn mark_email_failed(id: i64, retry_at: Option<DateTime<Utc>>, error: &str) -> bool;
+        fn retry_email(id: i64, now: DateTime<Utc>) -> bool;
+        fn prune_sent_emails(before: DateTime<Utc>) -> u64;
     }
 });
 

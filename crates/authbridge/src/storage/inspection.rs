@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{
     AccountRepository, AuthCodeRepository, ConsentRepository, EmailAddressRepository, Inspection,
     LoginAttemptRepository, LoginSessionRepository, MigrationReport, OidcClientRepository,
-    OidcKeyRepository, Result, TokenRepository, UserRepository,
+    OidcKeyRepository, OutboxRepository, Result, TokenRepository, UserRepository,
 };
 
 /// Everything the server needs from one database.
@@ -21,6 +21,7 @@ pub trait Store:
     + AuthCodeRepository
     + LoginSessionRepository
     + ConsentRepository
+    + OutboxRepository
     + Send
     + Sync
 {

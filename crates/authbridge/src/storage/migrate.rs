@@ -284,6 +284,11 @@ pub(crate) const OWN_MIGRATIONS: &[OwnMigration] = &[
         sqlite: include_str!("sql/sqlite/0004_oidc.sql"),
         postgres: include_str!("sql/postgres/0004_oidc.sql"),
     },
+    OwnMigration {
+        name: "0005_email_outbox",
+        sqlite: include_str!("sql/sqlite/0005_email_outbox.sql"),
+        postgres: include_str!("sql/postgres/0005_email_outbox.sql"),
+    },
 ];
 
 /// `"name"` with embedded quotes doubled (table and column names come from configuration).

@@ -19,6 +19,7 @@ mod sqlx_accounts;
 mod sqlx_email_addresses;
 mod sqlx_oidc;
 mod sqlx_oidc_sessions;
+mod sqlx_outbox;
 mod sqlx_store;
 mod sqlx_token_repository;
 mod sqlx_tokens;

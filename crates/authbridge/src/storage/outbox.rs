@@ -47,7 +47,7 @@ pub struct OutboxEntry {
     pub email: OutgoingEmail,
     pub state: OutboxState,
     /// Attempts started (a claim counts one, whether or not it ended).
-    pub attempts: i32,
+    pub attempts: i64,
     /// When the row is next due: its next attempt, or the end of the running lease.
     pub next_attempt_at: DateTime<Utc>,
     /// The worker holding (or that last held) the row.

@@ -65,6 +65,17 @@ impl PostgresStore {
 
 crate::storage::attempts::sqlx_attempts!(PostgresStore);
 
+mod outbox {
+    use super::{codec, PostgresStore};
+
+    // Concurrent claimers (other instances) skip the rows another claim holds.
+    crate::storage::sqlx_outbox::sqlx_outbox!(
+        store: PostgresStore,
+        row: sqlx::postgres::PgRow,
+        lock: " FOR UPDATE SKIP LOCKED",
+    );
+}
+
 crate::storage::sqlx_store::sqlx_store!(
     store: PostgresStore,
     conn: PgConnection,

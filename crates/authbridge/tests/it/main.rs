@@ -12,6 +12,7 @@ mod cancellation;
 mod cli;
 mod clock;
 mod edge;
+mod mail;
 mod mixed_writes;
 mod oidc;
 mod oidc_cli;

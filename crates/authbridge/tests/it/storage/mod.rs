@@ -26,6 +26,7 @@ mod email_addresses;
 mod inspection;
 mod migration;
 mod oidc;
+mod outbox;
 mod sessions;
 mod tokens;
 mod users;
@@ -322,6 +323,10 @@ conformance!(
     oidc::oidc_concurrent_redeems_of_one_code_have_one_winner,
     oidc::oidc_login_sessions_expire_and_are_revoked,
     oidc::oidc_consents_are_upserted,
+    outbox::outbox_claims_lease_rows_until_they_expire,
+    outbox::outbox_claims_due_rows_in_order_and_in_batches,
+    outbox::outbox_concurrent_claimers_never_share_a_row,
+    outbox::outbox_dead_rows_wait_for_retry_and_sent_rows_are_pruned,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
