@@ -208,4 +208,22 @@ mod tests {
             r#"{"detail":"Method \"GET\" not allowed."}"#
         );
     }
+
+    #[test]
+    fn throttled_and_unavailable_say_when_to_retry() {
+        let res = DrfError::Throttled { wait: 42 }.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "42");
+        assert_eq!(
+            DrfError::Throttled { wait: 1 }.body().to_string(),
+            r#"{"detail":"Request was throttled. Expected available in 1 second."}"#
+        );
+        let res = DrfError::Unavailable.into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            DrfError::Unavailable.body().to_string(),
+            r#"{"detail":"Service temporarily unavailable, try again later."}"#
+        );
+    }
 }

@@ -428,3 +428,55 @@ async fn form_and_multipart_bodies_are_read_as_drf_reads_them() {
         );
     }
 }
+
+/// Sign-up, resend and reset are rate limited per address (the flows' limiter): past the limit
+/// the answer is DRF's 429 with `Retry-After`, before the body's own errors.
+#[tokio::test]
+async fn floods_are_throttled_with_drfs_429() {
+    for backend in backends() {
+        let app = TestApp::spawn(
+            backend,
+            &[
+                ("AUTHBRIDGE_ACCOUNTS", "true"),
+                ("AUTHBRIDGE_SIGNUP_ADDRESS_RATE", "2/h"),
+                ("AUTHBRIDGE_PASSWORD_RESET_ADDRESS_RATE", "2/h"),
+            ],
+        )
+        .await;
+        let signup = json!({"username": "eve", "email": "eve@example.com", "password1": "x", "password2": "y"});
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            statuses.push(post_json(&app, REGISTER, &signup).await);
+        }
+        assert_eq!(statuses[0].0, 400, "{:?}", statuses[0]);
+        let (status, body) = &statuses[2];
+        assert_eq!(*status, 429, "{body}");
+        assert!(
+            body.starts_with(r#"{"detail":"Request was throttled. Expected available in "#),
+            "{body}"
+        );
+        let base = format!("http://{}", app.addr);
+        let h = vec![("Content-Type".to_string(), "application/json".to_string())];
+        let mut last = None;
+        for _ in 0..3 {
+            let res = send(
+                &app,
+                &base,
+                "POST",
+                "/api/auth/password/reset/",
+                &h,
+                Some(r#"{"email":"eve@example.com"}"#),
+            )
+            .await;
+            last = Some(answer(res).await);
+        }
+        let last = last.unwrap();
+        assert_eq!(last.status, 429, "{}", last.body);
+        let wait: i64 = last.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3600).contains(&wait), "{wait}");
+    }
+}
