@@ -21,7 +21,7 @@ import requests
 GATEWAY_DIR = Path(__file__).resolve().parent.parent  # interop/gateway
 sys.path.insert(0, str(GATEWAY_DIR.parent / "django" / "tests"))
 
-from harness import (  # noqa: E402
+from harness import (  # noqa: E402, F401  (re-exported to the tests)
     AUTHBRIDGE_BIN,
     LISTENING_RE,
     PYTHON,
@@ -35,10 +35,6 @@ from harness import (  # noqa: E402
     rmtree,
     tmp_workdir,
 )
-
-__all__ = [
-    "AUTHBRIDGE_BIN", "PYTHON", "REPO", "SECRET", "Database", "make_database", "rmtree", "tmp_workdir",
-]
 
 VENV_BIN = Path(PYTHON).parent
 AUTH_SECRET = "gateway-authjs-" + os.urandom(24).hex()
@@ -374,7 +370,6 @@ class Caddy:
         conf = f"""{{
     admin off
     auto_https off
-    persist_config off
     storage file_system {self.dir}/data
 }}
 
