@@ -3,8 +3,9 @@ ASGI), a fresh database migrated by Django, users made by Django, Django serving
 port and authbridge in front of it (`serve --upstream`) on the same database.
 
 Backends: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (reported as skipped
-otherwise). A module may set SETTINGS (Django settings module), GATEWAY (the `[gateway]` table;
-the default is gateway_config()) and KINDS (server kinds, default both).
+otherwise). A module may set SETTINGS (Django settings module), GATEWAY (authbridge's configuration; the
+default is gw.gateway_config()), KINDS (server kinds, default both) and UPSTREAM (False: authbridge
+beside Django, not in front of it, for forward-auth).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from gw import (  # noqa: E402
     DjangoServer,
     Gateway,
     create_users,
+    gateway_config,
     make_database,
     manage,
     rmtree,
@@ -34,25 +36,6 @@ USERS = [
     {"username": "staffer", "email": "staff@example.com", "password": "staff-pw-9d1m4-long-enough", "staff": True},
     {"username": "admin", "email": "admin@example.com", "password": "admin-pw-2h7q0-long-enough", "staff": True},
 ]
-
-
-def gateway_config(identity: str = "headers", **extra) -> dict:
-    """authbridge's configuration for the tests: the `[gateway]` table with one policy per URL
-    prefix of the Django project (gwsite/urls.py)."""
-    gateway = {
-        "IDENTITY": identity,
-        "LOGIN_URL": "/login",
-        "POLICIES": [
-            {"PATH": "/public/", "POLICY": "public"},
-            {"PATH": "/app/", "POLICY": "public"},
-            {"PATH": "/private/", "POLICY": "authenticated"},
-            {"PATH": "/staff/", "POLICY": "staff"},
-            {"PATH": "/pages/", "POLICY": "authenticated", "HTML": True},
-            {"PATH": "/ws/", "POLICY": "authenticated"},
-        ],
-    }
-    gateway.update(extra)
-    return {"gateway": gateway}
 
 
 def backends():

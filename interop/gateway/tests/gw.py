@@ -208,18 +208,39 @@ def toml(config: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def gateway_config(identity: str = "headers", **extra) -> dict:
+    """authbridge's configuration for the tests: the `[gateway]` table with one policy per URL
+    prefix of the Django project (gwsite/urls.py)."""
+    gateway = {
+        "IDENTITY": identity,
+        "LOGIN_URL": "/login",
+        "POLICIES": [
+            {"PATH": "/public/", "POLICY": "public"},
+            {"PATH": "/app/", "POLICY": "public"},
+            {"PATH": "/private/", "POLICY": "authenticated"},
+            {"PATH": "/staff/", "POLICY": "staff"},
+            {"PATH": "/pages/", "POLICY": "authenticated", "HTML": True},
+            {"PATH": "/ws/", "POLICY": "authenticated"},
+        ],
+    }
+    gateway.update(extra)
+    return {"gateway": gateway}
+
+
 class Gateway:
     """`authbridge serve --bind 127.0.0.1:0 [--upstream URL] --config FILE`, ready once it prints
     its listening line and /healthz answers."""
 
     def __init__(self, db: Database, workdir: Path, config: dict, upstream: str | None = None,
                  name="authbridge", env: dict | None = None, binary: Path | None = None):
-        require_binary()
+        binary = Path(binary or AUTHBRIDGE_BIN)
+        if binary == AUTHBRIDGE_BIN:
+            require_binary()
         self.config_path = workdir / f"{name}.toml"
         self.config_path.write_text(toml(config))
         self.log_path = workdir / f"{name}.log"
         self._log = open(self.log_path, "w")
-        args = [str(binary or AUTHBRIDGE_BIN), "serve", "--bind", "127.0.0.1:0", "--config", str(self.config_path)]
+        args = [str(binary), "serve", "--bind", "127.0.0.1:0", "--config", str(self.config_path)]
         if upstream:
             args += ["--upstream", upstream]
         full_env = authbridge_env(db, AUTH_SECRET=AUTH_SECRET, **(env or {}))

@@ -6,8 +6,7 @@ from __future__ import annotations
 import jwt as pyjwt
 import requests
 
-from conftest import gateway_config
-from gw import SECRET, V5_COOKIE, mint_cookie
+from gw import SECRET, V5_COOKIE, gateway_config, mint_cookie
 
 SETTINGS = "gwsite.settings_bearer"
 GATEWAY = gateway_config(identity="bearer")

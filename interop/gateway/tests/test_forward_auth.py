@@ -10,8 +10,7 @@ import re
 import pytest
 import requests
 
-from conftest import gateway_config
-from gw import REPO, SNIPPETS, V5_COOKIE, Caddy, Nginx, install_debian_package, mint_cookie
+from gw import REPO, SNIPPETS, V5_COOKIE, Caddy, Nginx, gateway_config, install_debian_package, mint_cookie
 from test_gateway import SPOOFS, SPOOFS_EMAIL, SPOOFS_ID, assert_alice, raw_get
 
 KINDS = ("asgi",)
