@@ -1,7 +1,7 @@
 """Forward-auth: a real nginx (`auth_request`) and a real Caddy (`forward_auth`) in front of
 Django, asking authbridge's `GET /auth/check`; their configuration is the snippet in
 interop/gateway/snippets/, which docs/gateway.md shows verbatim. Django runs under uvicorn
-(ASGI), the server that lets `_` spellings of header names through."""
+(ASGI), where a forgotten `Http-X-Remote-User` would matter."""
 from __future__ import annotations
 
 import json

@@ -17,8 +17,9 @@ TEN_MB = 10 * 1024 * 1024
 PATTERN = bytes(range(256))
 
 # Every way a client could spell an identity header so that Django files it under a key the
-# middleware (or an app) reads: case variants, "_" for "-" (gunicorn drops those, uvicorn and
-# Django's test client do not), and `Http-X-Remote-User`, which an ASGI Django 5.2/6.0 reads.
+# middleware (or an app) reads: case variants, "_" for "-" (gunicorn >= 22 and Django's ASGI
+# handler drop such names today; older gunicorn and other servers passed them on), and
+# `Http-X-Remote-User`, which an ASGI Django 5.2/6.0 reads.
 SPOOFS = [
     "X-Remote-User", "x-remote-user", "X-REMOTE-USER", "x-Remote-user",
     "X_Remote_User", "x_remote_user", "X-Remote_User", "X_Remote-User",
@@ -192,6 +193,8 @@ def pattern_sha256(size: int) -> str:
 
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_10mb_upload_streams_through(site, framing):
+    if framing == "chunked" and site.kind == "wsgi":
+        pytest.skip("Django under WSGI reads CONTENT_LENGTH bytes of a body: a chunked one is empty to it")
     data = pattern_stream(TEN_MB)
     headers = {**site.bearer("alice"), "Content-Type": "application/octet-stream"}
     if framing == "content-length":
