@@ -139,9 +139,9 @@ http {{
         deadline = time.monotonic() + 20
         while True:
             try:
-                requests.get(self.url, timeout=2)
+                requests.get(self.url, timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise SystemExit("nginx (ceiling) did not start")
                 time.sleep(0.1)
@@ -167,19 +167,26 @@ def stream_download(url: str, size: int, pid: int) -> dict:
 
 
 def stream_upload(url: str, size: int, pid: int) -> dict:
-    block = bytes(range(256)) * 4096  # 1 MiB
+    class Body:
+        """An iterable with a length: requests sends it with Content-Length (Django under WSGI
+        reads a chunked body as empty), one 1 MiB block at a time."""
 
-    def body():
-        full, rest = divmod(size, len(block))
-        for _ in range(full):
-            yield block
-        if rest:
-            yield block[:rest]
+        block = bytes(range(256)) * 4096
+
+        def __len__(self):
+            return size
+
+        def __iter__(self):
+            full, rest = divmod(size, len(self.block))
+            for _ in range(full):
+                yield self.block
+            if rest:
+                yield self.block[:rest]
 
     start_rss = rss_kib(pid)
     t0 = time.monotonic()
     with Sampler(pid) as s:
-        r = requests.post(f"{url}/app/upload", data=body(), timeout=600,
+        r = requests.post(f"{url}/app/upload", data=Body(), timeout=600,
                           headers={"Content-Type": "application/octet-stream"})
     secs = time.monotonic() - t0
     assert r.status_code == 200 and r.json()["bytes"] == size, f"{r.status_code} {r.text[:200]}"

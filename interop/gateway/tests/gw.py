@@ -54,9 +54,9 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen, what: str, log: 
         if proc.poll() is not None:
             raise AssertionError(f"{what} exited (rc={proc.returncode}); log:\n{tail(log)}")
         try:
-            requests.get(url, timeout=2)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not answer {url} within {timeout}s; log:\n{tail(log)}")
