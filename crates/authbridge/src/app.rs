@@ -259,6 +259,12 @@ impl Application {
         let addr = settings.bind;
         let ops_addr = settings.edge.ops_bind;
         warn_about_edge_settings(&settings);
+        if let Some(upstream) = &settings.gateway.upstream {
+            tracing::info!(
+                upstream = %upstream.authority,
+                "gateway: requests authbridge does not answer itself are proxied upstream"
+            );
+        }
         // Security events are counted from the start, whether or not anyone scrapes them.
         http::ops::install_recorder();
         let state = build_state(settings, store, Arc::new(SystemClock)).await?;

@@ -44,6 +44,7 @@ Environment (each is also a key of the --config TOML file; all of them in docs/c
   AUTHBRIDGE_OPS_BIND       a second listener for /healthz, /readyz and /metrics
   AUTHBRIDGE_OIDC_ENABLED   the OpenID Connect provider and its login pages (docs/oidc.md)
   AUTHBRIDGE_API_SCHEMA     serve the OpenAPI document at /api/schema/
+  AUTHBRIDGE_UPSTREAM       the gateway: proxy everything else to this Django (docs/gateway.md)
   RUST_LOG                  log filter [default: info,sqlx=warn]";
 
 #[derive(Debug, Parser)]
@@ -68,6 +69,10 @@ pub enum Command {
         /// Address to listen on (default 127.0.0.1:8080; env AUTHBRIDGE_BIND).
         #[arg(long)]
         bind: Option<SocketAddr>,
+        /// Proxy every request authbridge does not answer to this Django (`http://127.0.0.1:8000`;
+        /// env AUTHBRIDGE_UPSTREAM, or `[gateway] UPSTREAM`; docs/gateway.md).
+        #[arg(long)]
+        upstream: Option<String>,
     },
     /// Create Django's tables if absent, then authbridge's own (idempotent).
     Migrate,

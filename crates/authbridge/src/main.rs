@@ -22,9 +22,16 @@ async fn main() -> anyhow::Result<()> {
     let mut settings =
         Settings::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
     match cli.command {
-        Command::Serve { bind } => {
+        Command::Serve { bind, upstream } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
+            }
+            if let Some(upstream) = upstream {
+                settings.gateway.upstream = Some(
+                    authbridge::config::gateway::Upstream::parse(&upstream)
+                        .map_err(anyhow::Error::msg)
+                        .context("--upstream")?,
+                );
             }
             let app = Application::build(settings)
                 .await

@@ -273,7 +273,8 @@ async fn serve_connection(
         activity: activity.clone(),
         body_read_timeout: limits.body_read_timeout,
     };
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    // With upgrades: the gateway passes WebSocket upgrades through (`http::gateway::proxy`).
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
     let mut hard_deadline: Option<Instant> = None;
     loop {
@@ -339,9 +340,13 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         parts.extensions.insert(ConnectInfo(self.peer));
         let http1 = parts.version < Version::HTTP_2;
         let timed_out = Arc::new(AtomicBool::new(false));
+        let streaming = StreamingBody::default();
+        parts.extensions.insert(streaming.clone());
         let body = TimedBody {
             inner: body,
             deadline: Instant::now() + self.body_read_timeout,
+            timeout: self.body_read_timeout,
+            streaming,
             sleep: None,
             timed_out: timed_out.clone(),
         };
@@ -349,12 +354,21 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         let router = self.router.clone();
         Box::pin(async move {
             let res = router.oneshot(req).await;
-            drop(in_flight);
             if timed_out.load(Ordering::Acquire) {
+                drop(in_flight);
                 metrics::counter!("authbridge_body_read_timeouts_total").increment(1);
                 return Ok(request_timeout(http1));
             }
-            res
+            // The request stays in progress (no idle close) until its response body is sent: a
+            // long download (the gateway's) is activity.
+            res.map(|res| {
+                res.map(|body| {
+                    Body::new(GuardedBody {
+                        inner: body,
+                        in_flight: Some(in_flight),
+                    })
+                })
+            })
         })
     }
 }
@@ -381,12 +395,57 @@ fn request_timeout(http1: bool) -> Response<Body> {
 #[error("request body not received within the body read timeout")]
 pub struct BodyReadTimeout;
 
-/// The request body with a deadline for its last byte.
+/// Set by a handler that streams the request body elsewhere (the gateway): the body read
+/// timeout then bounds each wait for the next chunk instead of the whole body, so a long upload
+/// that keeps moving is not cut while one that stalls still is.
+#[derive(Clone, Default)]
+pub struct StreamingBody(Arc<AtomicBool>);
+
+impl StreamingBody {
+    pub fn enable(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The request body with a deadline for its last byte (or, once `StreamingBody` is enabled,
+/// for its next chunk).
 struct TimedBody {
     inner: Incoming,
     deadline: Instant,
+    timeout: Duration,
+    streaming: StreamingBody,
     sleep: Option<Pin<Box<Sleep>>>,
     timed_out: Arc<AtomicBool>,
+}
+
+/// A response body that keeps its request counted as in progress until it is sent or dropped.
+struct GuardedBody {
+    inner: Body,
+    in_flight: Option<InFlight>,
+}
+
+impl hyper::body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            self.in_flight = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 impl hyper::body::Body for TimedBody {
@@ -402,6 +461,11 @@ impl hyper::body::Body for TimedBody {
             return Poll::Ready(Some(Err(Box::new(BodyReadTimeout))));
         }
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            if this.streaming.0.load(Ordering::Acquire) {
+                // A chunk arrived: the next one has the whole timeout again.
+                this.deadline = Instant::now() + this.timeout;
+                this.sleep = None;
+            }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         let deadline = this.deadline;

@@ -169,7 +169,7 @@ pub fn default_max_connections() -> usize {
 use parse::invalid;
 
 /// A duration: an integer (seconds), or a number with `ms`, `s` or `m` (`"500ms"`, `"1.5s"`).
-fn duration(key: &str, value: &RawValue) -> Result<Duration, ConfigError> {
+pub(super) fn duration(key: &str, value: &RawValue) -> Result<Duration, ConfigError> {
     let (number, unit) = match value {
         RawValue::Toml(toml::Value::Integer(i)) => (*i as f64, 1.0),
         RawValue::Toml(toml::Value::Float(f)) => (*f, 1.0),

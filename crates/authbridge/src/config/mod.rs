@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod cors;
 mod database;
 pub mod edge;
+pub mod gateway;
 mod login;
 mod oidc;
 mod parse;
@@ -24,6 +25,7 @@ pub use cookies::CookieSettings;
 pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use edge::EdgeSettings;
+pub use gateway::GatewaySettings;
 pub use login::{LoginSettings, ThrottleBackend};
 pub use oidc::{BrandingSettings, ClientConfig as OidcClientConfig, OidcSettings};
 pub use schema::RawValue;
@@ -132,6 +134,8 @@ section! {
         "oidc" oidc: OidcSettings,
         /// What the provider's pages show.
         "branding" branding: BrandingSettings,
+        /// The gateway in front of Django and its per-path policies.
+        "gateway" gateway: GatewaySettings,
     }
     derived {
         /// Auth.js secrets in the order they are tried: AUTH_SECRET, AUTH_SECRET_1.._3,
@@ -240,6 +244,12 @@ impl Settings {
             }
         }
         for (key, value) in env {
+            // The upstream's short name (docs/gateway.md): `AUTHBRIDGE_GATEWAY_UPSTREAM`.
+            let key = if key == "AUTHBRIDGE_UPSTREAM" {
+                "AUTHBRIDGE_GATEWAY_UPSTREAM".to_string()
+            } else {
+                key
+            };
             schema::apply_env_var(&mut settings, &key, value)?;
         }
         settings.authjs_secrets = settings.authjs_secret_slots.in_try_order();

@@ -10,6 +10,7 @@ pub mod extract;
 mod flow;
 #[cfg(test)]
 mod fuzz;
+pub mod gateway;
 pub mod oidc;
 pub mod ops;
 pub mod pages;
@@ -91,24 +92,52 @@ const SLASH_ROUTES: &[&str] = &[
 ///    a request for another host gets Django's 400 before any handler;
 /// 5. the body limit, so an oversized body is refused before any handler buffers it.
 ///
+/// With an upstream (`[gateway]`), 2 to 5 wrap authbridge's own routes only (`route_layer`), and
+/// the fallback is the gateway (`gateway::handle`): a proxied request gets the edge (1) and the
+/// host check (4) and nothing else of ours, so Django's own headers, CORS answers and body
+/// limits are the ones that count, and its bodies stream through untouched. (The per-request
+/// body timeout becomes a per-chunk one there, see `server::StreamingBody`.)
+///
 /// `/metrics` is not here: it is served on the operations listener only (`ops_router`).
 pub fn router(state: AppState) -> Router {
     let cors = browser::cors::CorsLayer::from_settings(&state.settings.cors);
     let challenge = challenge(&state.settings.simple_jwt.auth_header_types);
+    let gateway = gateway::Gateway::new(&state);
     let mut routes = Router::new()
         .merge(api::health::routes())
         .merge(api::token_api::routes(&state.settings))
         .merge(api::me::routes())
         .merge(api::authjs::routes())
         .merge(api::schema::routes(&state.settings))
-        .merge(oidc::routes(&state.settings));
+        .merge(oidc::routes(&state.settings))
+        .merge(gateway::routes(&gateway));
     // The provider's pages exist only when it is enabled (404 otherwise, as any unknown path).
     if state.settings.oidc.enabled {
         routes = routes.merge(pages::routes(&state));
     }
-    routes
-        .fallback(fallback)
-        .with_state(state.clone())
+    // 2 to 5, outermost first.
+    let own = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(axum::middleware::map_response(frame_options))
+        .layer(tower::util::option_layer(cors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::host_check,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            drf::body::MAX_BODY_BYTES,
+        ))
         // Only when AUTH_HEADER_TYPES does not start with Bearer: no layer (and no per-request
         // future) for the common case.
         .layer(tower::util::option_layer(challenge.map(|challenge| {
@@ -116,32 +145,39 @@ pub fn router(state: AppState) -> Router {
                 let challenge = challenge.clone();
                 async move { with_challenge(res, Some(challenge)) }
             })
-        })))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            drf::body::MAX_BODY_BYTES,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            edge::host_check,
-        ))
-        .layer(tower::util::option_layer(cors))
-        .layer(axum::middleware::map_response(frame_options))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
+        })));
+    let routes = if gateway.proxies() {
+        let proxied = {
+            let state = state.clone();
+            move |req: Request| gateway_fallback(gateway.clone(), state.clone(), req)
+        };
+        routes
+            .route_layer(own)
+            .fallback(axum::handler::Handler::layer(
+                proxied,
+                axum::middleware::from_fn_with_state(state.clone(), edge::host_check),
+            ))
+    } else {
+        routes.fallback(fallback).layer(own)
+    };
+    routes
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             (state, edge::Listener::Public),
             edge::edge,
         ))
+}
+
+/// The gateway's fallback: authbridge's `APPEND_SLASH` redirects for its own paths first.
+async fn gateway_fallback(
+    gateway: Arc<gateway::Gateway>,
+    state: AppState,
+    req: Request,
+) -> Response {
+    if let Some(redirect) = slash_redirect(&req) {
+        return redirect;
+    }
+    gateway::handle(gateway, state, req).await
 }
 
 /// simplejwt's `authenticate_header`: `<AUTH_HEADER_TYPES[0]> realm="api"` on every 401 (DRF asks
@@ -190,6 +226,11 @@ async fn frame_options(mut res: Response) -> Response {
 }
 
 async fn fallback(req: Request) -> Response {
+    slash_redirect(&req).unwrap_or_else(|| DrfError::NotFound.into_response())
+}
+
+/// Django's `APPEND_SLASH` redirect for one of `SLASH_ROUTES` asked without its slash.
+fn slash_redirect(req: &Request) -> Option<Response> {
     let path = req.uri().path();
     if !path.ends_with('/') {
         let with_slash = format!("{path}/");
@@ -198,13 +239,15 @@ async fn fallback(req: Request) -> Response {
                 Some(q) => format!("{with_slash}?{q}"),
                 None => with_slash,
             };
-            return Response::builder()
-                .status(StatusCode::MOVED_PERMANENTLY)
-                .header(header::LOCATION, location)
-                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-                .body(Body::empty())
-                .unwrap_or_else(|_| StatusCode::MOVED_PERMANENTLY.into_response());
+            return Some(
+                Response::builder()
+                    .status(StatusCode::MOVED_PERMANENTLY)
+                    .header(header::LOCATION, location)
+                    .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                    .body(Body::empty())
+                    .unwrap_or_else(|_| StatusCode::MOVED_PERMANENTLY.into_response()),
+            );
         }
     }
-    DrfError::NotFound.into_response()
+    None
 }

@@ -11,6 +11,7 @@ mod cancellation;
 mod cli;
 mod clock;
 mod edge;
+mod gateway;
 mod mixed_writes;
 mod oidc;
 mod oidc_cli;

@@ -3,17 +3,20 @@
 //! - `DrfError` (`drf.rs`): Django REST framework and simplejwt JSON, for the token API, `/api/me/`
 //!   and the Auth.js bridge;
 //! - `OAuthError` (`oauth.rs`): RFC 6749 §5.2 error JSON, for OAuth 2 / OpenID Connect endpoints;
-//! - `PageError` (`page.rs`): a small HTML page, for what a browser navigates to.
+//! - `PageError` (`page.rs`): a small HTML page, for what a browser navigates to;
+//! - `GatewayError` (`gateway.rs`): the gateway's own 502, 504, 413 and 400, DRF-shaped JSON.
 //!
 //! Each has an arm for `Internal`: the unexpected failure, whose cause is kept (boxed, with its
 //! source chain) for the log and never shown to the caller. The response carries it as an
 //! extension and the edge middleware logs it once, with the method and route (`log_internal`).
 
 mod drf;
+mod gateway;
 mod oauth;
 mod page;
 
 pub use drf::DrfError;
+pub use gateway::GatewayError;
 pub use oauth::OAuthError;
 pub use page::{PageError, ShownError};
 

@@ -6,10 +6,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::AuthJsSession;
 use crate::audit::{self, Event, Subject};
 use crate::http::browser::csrf;
 use crate::http::drf::json_response;
+use crate::http::extract::AuthJsSession;
 use crate::http::extract::ClientIp;
 use crate::http::{AppState, DrfError};
 use crate::storage::User;
