@@ -4,7 +4,7 @@ port and authbridge in front of it (`serve --upstream`) on the same database.
 
 Backends: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (reported as skipped
 otherwise). A module may set SETTINGS (Django settings module), GATEWAY (authbridge's configuration; the
-default is gw.gateway_config()), KINDS (server kinds, default both) and UPSTREAM (False: authbridge
+default is gw.gateway_config()), AUTHBRIDGE_ENV (extra environment), KINDS (server kinds, default both) and UPSTREAM (False: authbridge
 beside Django, not in front of it, for forward-auth).
 """
 from __future__ import annotations
@@ -59,7 +59,8 @@ class Site:
             self.django = DjangoServer(kind, self.settings, self.db, self.workdir)
             config = getattr(mod, "GATEWAY", None) or gateway_config()
             upstream = self.django.url if getattr(mod, "UPSTREAM", True) else None
-            self.gateway = Gateway(self.db, self.workdir, config, upstream=upstream)
+            self.gateway = Gateway(self.db, self.workdir, config, upstream=upstream,
+                                   env=getattr(mod, "AUTHBRIDGE_ENV", None))
             self.url = self.gateway.url
             self.tokens = {name: self.gateway.login(u) for name, u in self.users.items()}
         except BaseException:

@@ -209,18 +209,18 @@ def toml(config: dict) -> str:
 
 
 def gateway_config(identity: str = "headers", **extra) -> dict:
-    """authbridge's configuration for the tests: the `[gateway]` table with one policy per URL
-    prefix of the Django project (gwsite/urls.py)."""
+    """authbridge's configuration for the tests: `[gateway]` with one `[[gateway.paths]]` rule per
+    URL prefix of the Django project (gwsite/urls.py)."""
     gateway = {
         "IDENTITY": identity,
         "LOGIN_URL": "/login",
-        "POLICIES": [
-            {"PATH": "/public/", "POLICY": "public"},
-            {"PATH": "/app/", "POLICY": "public"},
-            {"PATH": "/private/", "POLICY": "authenticated"},
-            {"PATH": "/staff/", "POLICY": "staff"},
-            {"PATH": "/pages/", "POLICY": "authenticated", "HTML": True},
-            {"PATH": "/ws/", "POLICY": "authenticated"},
+        "paths": [
+            {"prefix": "/public/", "policy": "public"},
+            {"prefix": "/app/", "policy": "public"},
+            {"prefix": "/private/", "policy": "authenticated"},
+            {"prefix": "/staff/", "policy": "staff"},
+            {"prefix": "/pages/", "policy": "authenticated", "redirect": True},
+            {"prefix": "/ws/", "policy": "authenticated"},
         ],
     }
     gateway.update(extra)

@@ -15,6 +15,8 @@ from test_gateway import SPOOFS, SPOOFS_EMAIL, SPOOFS_ID, assert_alice, raw_get
 
 KINDS = ("asgi",)
 UPSTREAM = False  # authbridge only answers /auth/check and its own routes
+# The proxy's X-Original-URI (the path whose policy applies) is believed from these only.
+AUTHBRIDGE_ENV = {"AUTHBRIDGE_TRUSTED_PROXIES": "127.0.0.1"}
 GATEWAY = gateway_config()
 PROXIES = ["nginx", "caddy"]
 
