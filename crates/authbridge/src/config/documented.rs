@@ -93,6 +93,8 @@ fn every_key_has_a_doc_line() {
     check::<super::CorsSettings>();
     check::<super::CookieSettings>();
     check::<super::SimpleJwt>();
+    check::<super::GatewaySettings>();
+    check::<super::gateway::PathRule>();
 }
 
 #[test]

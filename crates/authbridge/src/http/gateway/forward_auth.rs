@@ -1,5 +1,7 @@
 //! `GET /auth/check`: forward authentication for a proxy that stays in front (nginx
-//! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`). The proxy asks with the
+//! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`). Any method is answered alike:
+//! nginx's subrequest keeps the original request's method (a `POST` asks with `POST`), Traefik
+//! and Caddy ask with `GET`. The proxy asks with the
 //! client's headers (cookies, `Authorization`); the answer is `200` with the identity headers
 //! (or, in `bearer` mode, `Authorization: Bearer <minted token>`) for the proxy to copy onto the
 //! request it forwards, or simplejwt's `401` / DRF's `403`.
@@ -13,7 +15,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::any;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,7 +37,7 @@ const ORIGINAL_URI: [HeaderName; 2] = [
 pub fn routes(gateway: Arc<Gateway>) -> Router<AppState> {
     Router::new().route(
         PATH,
-        get(move |State(state): State<AppState>, parts: Parts| {
+        any(move |State(state): State<AppState>, parts: Parts| {
             let gateway = gateway.clone();
             async move { check(&gateway, &state, parts).await }
         }),

@@ -37,7 +37,7 @@ pub struct IdentityConfig {
     pub user_header: HeaderName,
     pub user_id_header: HeaderName,
     pub email_header: HeaderName,
-    /// `request.META` keys no client may set (see the module documentation).
+    /// `request.META` keys no client may set (see the module documentation), all `HTTP_…`.
     stripped: Vec<String>,
     /// Where a minted token goes, and its scheme (`bearer` mode).
     token_header: HeaderName,
@@ -79,6 +79,7 @@ impl IdentityConfig {
         }
         stripped.sort();
         stripped.dedup();
+        debug_assert!(stripped.iter().all(|k| k.starts_with("HTTP_")));
         let mut token_rules = state.tokens.rules.clone();
         token_rules.access_lifetime = settings.token_lifetime;
         Self {
@@ -196,16 +197,33 @@ fn jwt_header_name(meta: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Remove every header whose Django `request.META` key is one of `keys` (sorted).
+/// Remove every header whose Django `request.META` key is one of `keys` (without allocating
+/// per header: this runs on every proxied request).
 pub fn strip_meta_keys(headers: &mut HeaderMap, keys: &[String]) {
     let doomed: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| keys.binary_search(&meta_key(name)).is_ok())
+        .filter(|name| keys.iter().any(|key| is_meta_key(name.as_str(), key)))
         .cloned()
         .collect();
     for name in doomed {
         headers.remove(&name);
     }
+}
+
+/// Whether Django files header `name` under `key` (`HTTP_` + upper case, `-` as `_`).
+fn is_meta_key(name: &str, key: &str) -> bool {
+    let Some(rest) = key.strip_prefix("HTTP_") else {
+        return false;
+    };
+    rest.len() == name.len()
+        && rest.bytes().zip(name.bytes()).all(|(k, n)| {
+            let n = if n == b'-' {
+                b'_'
+            } else {
+                n.to_ascii_uppercase()
+            };
+            k == n
+        })
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@
 //!   extended: the peer address is appended to `X-Forwarded-For`, `-Proto` (default `http`, the
 //!   listener's scheme) and `-Host` (default the client's `Host`) are set when absent.
 //! - **Timeouts**: `CONNECT_TIMEOUT` to open a connection (else 502); `READ_TIMEOUT` for the
-//!   upstream to start its answer once the request body is sent (else 504). A request body that
+//!   upstream to start its answer once the request body is sent (else 504), and then for each
+//!   next chunk of its answer (else the answer is cut: its status is already sent). A request body that
 //!   stalls is the server's body read timeout's business, which for a proxied request bounds
 //!   each wait for the next chunk rather than the whole upload (`server::StreamingBody`).
 //! - **Body limit**: `MAX_BODY_BYTES`, checked against `Content-Length` before anything is sent
@@ -29,6 +30,7 @@ use hyper::body::{Body as _, Frame, SizeHint};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -233,6 +235,11 @@ impl Proxy {
         }
         let (mut parts, body) = res.into_parts();
         remove_hop_by_hop(&mut parts.headers);
+        let body = StallGuard {
+            inner: body,
+            timeout: self.read_timeout,
+            sleep: None,
+        };
         Response::from_parts(parts, Body::new(body))
     }
 
@@ -312,6 +319,58 @@ async fn tunnel(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnU
 #[derive(Debug, thiserror::Error)]
 #[error("request body larger than the gateway's MAX_BODY_BYTES")]
 struct BodyTooLarge;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the upstream's answer stalled for longer than READ_TIMEOUT")]
+struct UpstreamStalled;
+
+/// The upstream's answer on its way to the client: a wait longer than `READ_TIMEOUT` for its
+/// next frame ends it (a stuck upstream must not hold a client connection for ever). The timer
+/// exists only while a frame is awaited.
+struct StallGuard {
+    inner: hyper::body::Incoming,
+    timeout: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl hyper::body::Body for StallGuard {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            this.sleep = None;
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let timeout = this.timeout;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            tracing::warn!(
+                target: "authbridge::gateway",
+                timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                "upstream answer stalled; cut"
+            );
+            metrics::counter!("authbridge_gateway_upstream_requests_total", "outcome" => "stalled")
+                .increment(1);
+            return Poll::Ready(Some(Err(Box::new(UpstreamStalled))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
 
 /// The request body on its way upstream: counted against the limit, and telling the read
 /// timeout when it is done (sent, failed, or dropped).

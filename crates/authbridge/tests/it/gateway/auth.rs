@@ -5,9 +5,9 @@
 use authbridge::model::{LoginSession, SessionHash};
 use serde_json::{json, Map, Value};
 
-use super::{seen, spawn, Upstream, PASSWORD};
+use super::{seen, spawn, spawn_on, Upstream, PASSWORD};
 use crate::support::tokens::{claims_of, decode_part, header_of, sign};
-use crate::support::{json_of, TestApp, SECRET};
+use crate::support::{backends, json_of, TestApp, SECRET};
 
 const AUTH_SECRET: &str = "gateway-test-auth-secret-0123456789abcdef";
 const FIXTURES: &str = include_str!("../../../../authjs-jwe/fixtures/authjs_tokens.json");
@@ -66,8 +66,14 @@ fn v5_cookie(claims: Value) -> String {
 
 #[tokio::test]
 async fn each_credential_names_the_user_to_the_upstream() {
+    for backend in backends() {
+        each_credential_on(backend).await;
+    }
+}
+
+async fn each_credential_on(backend: &str) {
     let upstream = Upstream::start().await;
-    let app = spawn(&upstream, &[("AUTH_SECRET", AUTH_SECRET)]).await;
+    let app = spawn_on(backend, &upstream, &[("AUTH_SECRET", AUTH_SECRET)]).await;
     app.create_user("ann", PASSWORD, true).await;
     let (refresh, access) = app.login("ann", PASSWORD).await;
 
@@ -162,8 +168,19 @@ async fn a_session_cookie_minted_by_the_real_authjs_is_read_but_not_trusted_with
 
 #[tokio::test]
 async fn path_policies() {
+    for backend in backends() {
+        path_policies_on(backend).await;
+    }
+}
+
+async fn path_policies_on(backend: &str) {
     let upstream = Upstream::start().await;
-    let app = spawn(&upstream, &[("AUTHBRIDGE_GATEWAY_paths", POLICIES)]).await;
+    let app = spawn_on(
+        backend,
+        &upstream,
+        &[("AUTHBRIDGE_GATEWAY_paths", POLICIES)],
+    )
+    .await;
     app.create_user("ann", PASSWORD, true).await;
     app.create_user("boss", PASSWORD, true).await;
     app.exec("UPDATE auth_user SET is_staff = TRUE WHERE username = 'boss'")

@@ -57,3 +57,22 @@ async fn a_slow_upstream_is_a_504_after_the_read_timeout() {
     let res = app.client.get(app.url("/echo")).send().await.expect("r");
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn an_answer_that_stalls_is_cut_after_the_read_timeout() {
+    let upstream = Upstream::start().await;
+    let app = spawn(&upstream, &[("AUTHBRIDGE_GATEWAY_READ_TIMEOUT", "300ms")]).await;
+    let mut res = app.client.get(app.url("/stall")).send().await.expect("r");
+    assert_eq!(res.status(), 200);
+    let first = res.chunk().await.expect("first chunk").expect("some");
+    assert_eq!(&first[..], &[b'x'; 16][..]);
+    let started = Instant::now();
+    let rest = tokio::time::timeout(Duration::from_secs(10), res.chunk())
+        .await
+        .expect("cut, not left hanging");
+    assert!(
+        rest.is_err(),
+        "a stalled answer must end in an error, not look complete"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}

@@ -70,6 +70,16 @@ async fn the_check_answers_with_the_identity_or_the_refusal() {
     assert_eq!(res.status(), 403);
     let res = check(&app, &[("x-original-uri", "/%2e%2e/admin/")]).await;
     assert_eq!(res.status(), 400);
+    // nginx's subrequest keeps the original method.
+    let res = app
+        .client
+        .post(app.url("/auth/check"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-remote-user"], "ann");
 }
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 //! ways, WebSocket upgrades, the upstream down or slow, and `GET /auth/check`.
 
 mod auth;
+mod cli;
 mod failures;
 mod forward_auth;
 mod headers;
 mod streaming;
+mod timeouts;
 mod upstream;
 
 use serde_json::Value;
@@ -16,15 +18,20 @@ pub use upstream::Upstream;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// authbridge with `AUTHBRIDGE_UPSTREAM` pointing at `upstream`, plus `extra` settings.
+/// authbridge on SQLite with `AUTHBRIDGE_UPSTREAM` pointing at `upstream`, plus `extra` settings.
 pub async fn spawn(upstream: &Upstream, extra: &[(&str, &str)]) -> TestApp {
+    spawn_on("sqlite", upstream, extra).await
+}
+
+/// [`spawn`] on `backend`.
+pub async fn spawn_on(backend: &str, upstream: &Upstream, extra: &[(&str, &str)]) -> TestApp {
     let url = format!("http://{}", upstream.addr);
     let mut overrides = vec![
         ("AUTHBRIDGE_UPSTREAM", url.as_str()),
         crate::support::FAST_HASHER,
     ];
     overrides.extend_from_slice(extra);
-    TestApp::spawn("sqlite", &overrides).await
+    TestApp::spawn(backend, &overrides).await
 }
 
 /// What `/echo` reports: every header the upstream received, in order, as `(name, value)`.

@@ -4,6 +4,7 @@
 //! - `/download?bytes=N`: N bytes generated lazily, the first 64 KiB then the rest only once the
 //!   test says the client has the first chunk;
 //! - `/never`: never answers;
+//! - `/stall`: answers, sends one chunk, then nothing more, never ending;
 //! - `/ws`: a WebSocket echo (hyper upgrade + tungstenite).
 
 use axum::body::Body;
@@ -55,6 +56,7 @@ impl Upstream {
             .route("/upload", post(upload))
             .route("/download", get(download))
             .route("/never", any(never))
+            .route("/stall", get(stall))
             .route("/ws", get(ws))
             .with_state(signals.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -140,6 +142,12 @@ async fn never(State(s): State<Arc<Signals>>) -> Response {
     s.hits.fetch_add(1, Ordering::SeqCst);
     std::future::pending::<()>().await;
     StatusCode::OK.into_response()
+}
+
+async fn stall() -> Response {
+    let first = futures_util::stream::once(async { Ok::<_, std::io::Error>(vec![b'x'; 16]) });
+    let rest = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+    Body::from_stream(first.chain(rest)).into_response()
 }
 
 async fn ws(mut req: Request) -> Response {
