@@ -84,3 +84,13 @@ def test_docs_show_the_tested_snippets_verbatim():
         for k, v in placeholders.items():
             text = text.replace("{{" + k + "}}", v)
         assert text in blocks, f"docs/gateway.md does not show snippets/{name} as tested:\n{text}"
+
+
+def test_post_through_the_proxy(site, proxy):
+    """nginx's auth_request subrequest keeps the original method: /auth/check must answer a POST
+    (the body itself goes to Django only)."""
+    data = bytes(range(256)) * 4096
+    r = requests.post(proxy.url + "/private/upload", data=data, timeout=60,
+                      headers={**site.bearer("alice"), "Content-Type": "application/octet-stream"})
+    assert r.status_code == 200, f"{proxy.name}: {r.status_code} {r.text[:300]}"
+    assert r.json()["bytes"] == len(data) and r.json()["user"] == "alice", r.text
