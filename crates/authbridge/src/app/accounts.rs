@@ -60,3 +60,38 @@ impl AccountMailer for UnconfiguredMailer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    fn load(pairs: &[(&str, String)]) -> Settings {
+        Settings::load(None, pairs.iter().map(|(k, v)| (k.to_string(), v.clone()))).unwrap()
+    }
+
+    /// `AUTHBRIDGE_ACCOUNTS` creates allauth's tables at start and builds the services; off, the
+    /// database keeps only Django's and authbridge's own tables.
+    #[tokio::test]
+    async fn the_switch_creates_allauths_tables_and_the_services() {
+        let dir = tempfile::tempdir().unwrap();
+        for on in [false, true] {
+            let url = format!("sqlite:///{}/db{on}.sqlite3", dir.path().display());
+            let mut pairs = vec![("DATABASE_URL", url)];
+            if on {
+                pairs.push(("AUTHBRIDGE_ACCOUNTS", "true".into()));
+            }
+            let settings = load(&pairs);
+            let store = crate::app::open_store(&settings).await.unwrap();
+            let tables = store.inspect().await.unwrap().tables;
+            assert_eq!(tables.iter().any(|t| t == "account_emailaddress"), on);
+            let limiter = LoginLimiter::new(None, "off", &settings.login);
+            let clock: DynClock = Arc::new(SystemClock);
+            assert_eq!(
+                account_services(&settings, &store, &clock, &limiter, None).is_some(),
+                on
+            );
+        }
+    }
+}

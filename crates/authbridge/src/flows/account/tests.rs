@@ -855,3 +855,43 @@ async fn user_updates_apply_and_refuse_a_taken_username() {
         Err(AccountError::UsernameTaken)
     ));
 }
+
+/// Through the real mail service: the sign-up's confirmation lands in the durable outbox as
+/// allauth words it, with the configured link template.
+#[tokio::test]
+async fn signup_queues_allauths_confirmation_in_the_outbox() {
+    use crate::mail::{Mail, Templates};
+    let mut accounts = settings(EmailVerification::Mandatory);
+    accounts.confirmation_url = Some("http://localhost:3000/verify-email/{key}".into());
+    let store = migrated_store().await;
+    let mut world = World::with(accounts, store.clone(), vec![]).await;
+    let mail = Mail::new(
+        Templates::defaults(None).unwrap(),
+        "noreply@example.com",
+        store.clone(),
+        Arc::new(world.clock.clone()),
+    )
+    .unwrap();
+    let services = Arc::get_mut(&mut world.services).unwrap();
+    services.mail = Arc::new(mail);
+    world.register("alice", "alice@example.com").await.unwrap();
+    let queued = store.list_outbox(true, 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let email = &queued[0].email;
+    assert_eq!(email.to, "alice@example.com");
+    assert_eq!(email.from, "noreply@example.com");
+    assert_eq!(
+        email.subject,
+        "[example.com] Please Confirm Your Email Address"
+    );
+    let row = &store.email_addresses_of(1).await.unwrap()[0];
+    let key = confirmation_key(row.id, &world.services.keys, world.clock.now().timestamp());
+    assert!(
+        email.text.contains(&format!(
+            "user alice has given your email address to register an account on example.com.\n\n\
+             To confirm this is correct, go to http://localhost:3000/verify-email/{key}\n"
+        )),
+        "{}",
+        email.text
+    );
+}
