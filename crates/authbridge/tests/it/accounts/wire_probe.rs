@@ -10,6 +10,10 @@
 //! same requests; keys and reset tokens minted for the same rows at the moment the anchor mailed
 //! them (with `account_tokens`, whose output matches Django's own in its vectors).
 //!
+//! Sign-up emails, written to the outbox in the request, are compared too: recipient, subject and
+//! text (with our key, and our origin where the anchor used its own), and none inside the
+//! cooldown. (Reset and resend emails are sent off the request path; the mail suite covers them.)
+//!
 //! Two answers differ on purpose (docs/compatibility.md): a refresh token issued before a
 //! password change or reset is refused here, where simplejwt 5.5.1 still accepts it.
 
@@ -44,6 +48,7 @@ async fn replays_the_recorded_probe() {
             replay.case(case).await;
         }
         assert!(replay.compared >= 120, "compared {}", replay.compared);
+        assert_eq!(replay.signup_emails, 4, "sign-up emails compared");
     }
 }
 
@@ -57,6 +62,8 @@ struct Replay<'a> {
     /// recorded shortened.
     access: Option<String>,
     compared: usize,
+    /// Sign-up emails compared with the anchor's.
+    signup_emails: usize,
 }
 
 impl<'a> Replay<'a> {
@@ -68,6 +75,7 @@ impl<'a> Replay<'a> {
             ours: HashMap::new(),
             access: None,
             compared: 0,
+            signup_emails: 0,
         }
     }
 
@@ -112,6 +120,9 @@ impl<'a> Replay<'a> {
         .await;
         let ours = answer(res).await;
         self.learn_tokens(case, &ours);
+        if case["path"] == "/api/auth/registration/" {
+            self.compare_signup_emails(name, case, &base).await;
+        }
         if REFUSED_HERE.contains(&name) {
             assert_eq!(ours.status, 401, "{name}: {}", ours.body);
             assert!(
@@ -124,6 +135,49 @@ impl<'a> Replay<'a> {
             self.compared += 1;
         }
         self.learn_mailed_keys(case).await;
+    }
+
+    /// A sign-up's confirmation email is written to the outbox in the request: the same
+    /// recipients, subject and text as the anchor's (none within the cooldown), with our key
+    /// (which later requests then use) and, without a link template, our origin.
+    async fn compare_signup_emails(&mut self, name: &str, case: &Value, base: &str) {
+        let rows = query_pairs(
+            &self.app.db,
+            "SELECT CAST(id AS BIGINT), to_address || '\n' || subject || '\n' || body_text \
+             FROM authbridge_email_outbox WHERE template = 'email_confirmation_signup' ORDER BY id",
+        )
+        .await;
+        let new: Vec<&String> = rows
+            .iter()
+            .skip(self.signup_emails)
+            .map(|(_, t)| t)
+            .collect();
+        let recorded = case["emails_sent"].as_array().unwrap();
+        assert_eq!(
+            new.len(),
+            recorded.len(),
+            "case {name}: sign-up emails {new:?}"
+        );
+        let key = Regex::new(r"(?:verify-email|account-confirm-email)/([^/\s]+)/?\n").unwrap();
+        for (ours, theirs) in new.iter().zip(recorded) {
+            let their_text = theirs["body"].as_str().unwrap();
+            let (Some(mine), Some(their_key)) = (key.captures(ours), key.captures(their_text))
+            else {
+                panic!("case {name}: no key in {ours:?}");
+            };
+            let expected = format!(
+                "{}\n{}\n{}",
+                theirs["to"].as_str().unwrap(),
+                theirs["subject"].as_str().unwrap(),
+                their_text
+                    .replace(&their_key[1], &mine[1])
+                    .replace("http://127.0.0.1:33999", base)
+            );
+            assert_eq!(ours.as_str(), expected, "case {name}: email");
+            self.ours
+                .insert(their_key[1].to_string(), mine[1].to_string());
+            self.signup_emails += 1;
+        }
     }
 
     /// The probe made these users with Django's ORM (no `account_emailaddress` row).
@@ -194,6 +248,9 @@ impl<'a> Replay<'a> {
         for email in case["emails_sent"].as_array().unwrap() {
             let text = email["body"].as_str().unwrap();
             if let (Some(k), Some(u)) = (confirm.captures(text), confirm_user.captures(text)) {
+                if self.ours.contains_key(&k[1]) {
+                    continue; // our emailed key, read from the outbox
+                }
                 let (user, rows) = self.user_and_rows(&u[1]).await;
                 let to = email["to"].as_str().unwrap();
                 let row = rows.iter().find(|(_, e)| e == to).map(|(id, _)| *id);
