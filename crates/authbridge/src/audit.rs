@@ -29,6 +29,7 @@ pub enum Event {
     PasswordResetRequested,
     PasswordReset,
     AccountThrottled,
+    GatewayCrossSite,
 }
 
 impl Event {
@@ -56,6 +57,7 @@ impl Event {
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::AccountThrottled => "account_throttled",
+            Self::GatewayCrossSite => "gateway_cross_site",
         }
     }
 }

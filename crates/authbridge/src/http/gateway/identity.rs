@@ -171,6 +171,12 @@ impl IdentityConfig {
         }
         if state.authjs.is_some() {
             match AuthJsSession::from_request_parts(parts, state).await {
+                Ok(session) if session.from_cookie => {
+                    return match cookie_may_name_user(state, parts, &session.user) {
+                        Ok(()) => Found::User(session.user),
+                        Err(e) => Found::Anonymous(Some(e)),
+                    }
+                }
                 Ok(session) => return Found::User(session.user),
                 Err(DrfError::NotAuthenticated) => {}
                 Err(e) => {
@@ -179,7 +185,12 @@ impl IdentityConfig {
             }
         }
         match session::current(state, &self.pages, &parts.headers).await {
-            Ok(Some(current)) => return Found::User(current.user),
+            Ok(Some(current)) => {
+                return match cookie_may_name_user(state, parts, &current.user) {
+                    Ok(()) => Found::User(current.user),
+                    Err(e) => Found::Anonymous(Some(e)),
+                }
+            }
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "gateway: the login session could not be read");
@@ -187,6 +198,30 @@ impl IdentityConfig {
         }
         Found::Anonymous(refused)
     }
+}
+
+/// A cookie names its user only on a request another site cannot have made the browser send:
+/// safe methods always (a link followed from elsewhere keeps the session, as `SameSite=Lax`
+/// would), unsafe ones only when they pass authbridge's own CSRF check (Fetch Metadata and
+/// `Origin` against the own origin, `AUTHBRIDGE_TRUSTED_ORIGINS` and CORS's credentialed
+/// origins, as for the Auth.js and cookie-mode endpoints). Otherwise the request goes on
+/// without an identity: a protected path answers the CSRF refusal, a public one reaches Django
+/// anonymous. A Bearer token is never sent by a browser on its own and is not checked.
+fn cookie_may_name_user(state: &AppState, parts: &Parts, user: &User) -> Result<(), DrfError> {
+    if parts.method.is_safe() {
+        return Ok(());
+    }
+    crate::http::browser::cookie_mode::origin_check(state, &parts.headers).inspect_err(|_| {
+        crate::audit::record(
+            crate::audit::Event::GatewayCrossSite,
+            crate::audit::Subject {
+                username: Some(&user.username),
+                user_id: Some(user.id),
+                reason: Some("cross_site_cookie"),
+                ..Default::default()
+            },
+        );
+    })
 }
 
 /// simplejwt's `AUTH_HEADER_NAME` (a META key, `HTTP_AUTHORIZATION`) as a header name.

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod csrf;
 mod failures;
 mod forward_auth;
 mod headers;
