@@ -1,0 +1,67 @@
+"""A Django project without allauth (djproject/settings.py: no account apps): `authbridge migrate`
+creates allauth's tables as Django's migrate would, and a project that installs allauth later
+migrates on top of them without a conflict, ending with the schema Django makes itself."""
+import pytest
+
+from accounts_support import Mailbox, authbridge_accounts_env, authbridge_migrate
+from harness import DjangoAgent, make_database, manage, rmtree, schema_snapshot, tmp_workdir
+
+
+def account_schema(snapshot: dict) -> dict:
+    """The account_* part of harness.schema_snapshot, and the migration rows of allauth's app."""
+    def mine(row):
+        return any(str(v).startswith("account_") for v in row[:3])
+
+    out = {}
+    for k, v in snapshot.items():
+        if isinstance(v, list):
+            out[k] = [r for r in v if (isinstance(r, list) and mine(r)) or (isinstance(r, str) and r.startswith("account_"))]
+        elif isinstance(v, dict):
+            out[k] = {t: c for t, c in v.items() if t.startswith("account_")}
+    out["django_migrations"] = [r for r in snapshot["django_migrations"] if r[0] == "account"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def dbs(backend):
+    workdir = tmp_workdir(f"authbridge-accounts-fresh-{backend}-")
+    made = []
+    try:
+        yield workdir, lambda label: made.append(make_database(backend, workdir, label)) or made[-1]
+    finally:
+        for db in made:
+            try:
+                db.drop()
+            except Exception:  # noqa: BLE001
+                pass
+        rmtree(workdir)
+
+
+def snapshot(db, workdir, name):
+    agent = DjangoAgent("djproject.settings", db, workdir / f"{name}.log")
+    try:
+        return account_schema(schema_snapshot(agent))
+    finally:
+        agent.close()
+
+
+def test_authbridge_creates_allauths_tables_and_django_migrates_on_top(dbs):
+    workdir, new_db = dbs
+    # Django's own: allauth installed from the start.
+    reference = new_db("acc_fresh_ref")
+    manage("djproject.settings_accounts", reference, "migrate", "--noinput")
+    # A project without allauth, then authbridge.
+    plain = new_db("acc_fresh_plain")
+    manage("djproject.settings", plain, "migrate", "--noinput")
+    env = authbridge_accounts_env(plain, Mailbox().port)
+    authbridge_migrate(plain, workdir, env)
+    authbridge_migrate(plain, workdir, env)  # idempotent
+    made = snapshot(plain, workdir, "plain")
+    want = snapshot(reference, workdir, "reference")
+    assert made["tables"] == want["tables"], (made["tables"], want["tables"])
+    assert made == want
+    # The project installs allauth later: Django's migrate finds its tables already there.
+    proc = manage("djproject.settings_accounts", plain, "migrate", "--noinput")
+    assert "Applying account." not in proc.stdout, proc.stdout
+    after = snapshot(plain, workdir, "after")
+    assert after == want
