@@ -348,6 +348,7 @@ def test_password_change(pair):
     assert SELF_CHECK or a_.status == 401 and a_.json().get("code") == "token_not_valid", (
         f"authbridge must refuse a refresh token issued before the password change: {a_.describe()}")
     for step in (
+        get("access_after_password_change", USER, auth=a, status=200, note="access tokens live until they expire"),
         post("login_old_password_after_change", LOGIN, {"username": "alice", "password": PW}, status=400,
              expect=BAD_CREDS),
         post("login_new_password_after_change", LOGIN, {"username": "alice", "password": PW2}, status=200,
