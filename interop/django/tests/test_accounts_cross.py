@@ -22,6 +22,26 @@ from accounts_diff import MAIL_WAIT
 from test_accounts import CONFIRM, LOGIN, PW, REG, RESET, VERIFY, reg
 
 NEW_PW = "Cr0ss-Over-Secret!"
+# Django's SECRET_KEY_FALLBACKS: a key authbridge no longer signs with but still accepts.
+OLD_SECRET = "interop-old-secret-" + "0123456789abcdef" * 3
+
+SIGN_WITH_CODE = r"""
+from django.core import signing
+from django.db import transaction
+from allauth.account.models import EmailAddress
+from allauth.account.forms import default_token_generator as gen
+from allauth.account.utils import user_pk_to_url_str
+with transaction.atomic():
+    addr = EmailAddress.objects.get(email=args["email"])
+    u = addr.user
+    ts = gen._num_seconds(gen._now())
+    result = {
+        "key": signing.dumps(addr.pk, salt="account", key=args["secret"]),
+        "uid": user_pk_to_url_str(u),
+        "token": gen._make_token_with_timestamp(u, ts, args["secret"]),
+    }
+    transaction.set_rollback(True)
+"""
 
 
 class Shared:
@@ -32,7 +52,7 @@ class Shared:
         self.agent = self.ab = None
         try:
             manage("djproject.settings_accounts", self.db, "migrate", "--noinput")
-            env = authbridge_accounts_env(self.db, self.ab_box.port)
+            env = authbridge_accounts_env(self.db, self.ab_box.port, DJANGO_SECRET_KEY_FALLBACKS=OLD_SECRET)
             authbridge_migrate(self.db, self.workdir, env)
             self.agent = DjangoAgent("djproject.settings_accounts", self.db, self.workdir / "django-agent.log",
                                      extra_env=django_accounts_env(self.dj_box.port))
@@ -154,3 +174,22 @@ def test_a_login_at_one_side_spends_the_other_sides_reset_link(shared):
     body = {"uid": uid, "token": token, "new_password1": PW, "new_password2": PW}
     r = shared.authbridge(CONFIRM, body)
     assert (r.status, r.json()) == (400, {"token": ["Invalid value"]}), r.describe()
+
+
+def test_keys_and_tokens_signed_with_a_fallback_secret(shared):
+    """DJANGO_SECRET_KEY_FALLBACKS: what a Django signed before its SECRET_KEY rotation still works
+    at authbridge; a secret in neither list does not."""
+    ok(shared.django(REG, reg("erin", "erin@example.com")), 201)
+    shared.dj_box.take()
+    for secret, accepted in (("some-other-secret-" + "x" * 40, False), (OLD_SECRET, True)):
+        made = shared.agent.exec(SIGN_WITH_CODE, email="erin@example.com", secret=secret)
+        r = shared.authbridge(VERIFY, {"key": made["key"]})
+        assert r.status == (200 if accepted else 404), r.describe()
+    assert [r["verified"] for r in shared.row("erin@example.com")] == [True]
+    for secret, accepted in (("some-other-secret-" + "x" * 40, False), (OLD_SECRET, True)):
+        made = shared.agent.exec(SIGN_WITH_CODE, email="erin@example.com", secret=secret)
+        body = {"uid": made["uid"], "token": made["token"], "new_password1": NEW_PW, "new_password2": NEW_PW}
+        r = shared.authbridge(CONFIRM, body)
+        assert (r.status, r.json()) == ((200, {"detail": "Password has been reset with the new password."})
+                                        if accepted else (400, {"token": ["Invalid value"]})), r.describe()
+    ok(shared.authbridge(LOGIN, {"username": "erin", "password": NEW_PW}))
