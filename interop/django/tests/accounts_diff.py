@@ -37,6 +37,9 @@ MAIL_SETTLE = float(os.environ.get("ACCOUNTS_MAIL_SETTLE", "0.15"))
 # Paths that may send email: after these, authbridge gets MAIL_SETTLE to send one Django did not.
 MAILING = ("/api/auth/registration/", "/api/auth/password/reset/", "/api/auth/login/")
 
+# What the differential did, for the run's summary (conftest.py prints it).
+STATS = {"requests": 0, "probe_requests": 0, "emails": 0, "links_checked": 0, "row_snapshots": 0}
+
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
@@ -185,6 +188,8 @@ def run_step(dj: Side, ab: Side, step: Step, diffs: Differences) -> tuple[Resp, 
     ab_req = _build(step, ab)
     a = ab.request(step.method, step.path, *ab_req)
     d_mails = dj.mailbox.take()  # Django's SMTP backend delivers before the view answers
+    STATS["requests"] += 1
+    STATS["probe_requests"] += step.status is not None and step.expect is not None
 
     # The harness: Django answers as the wire probe recorded.
     where = f"{step.name}: Django did not answer as the anchor did (harness): {d.describe()}"
@@ -229,10 +234,12 @@ def compare_mails(step, dj: Side, ab: Side, d_mails: list[Mail], a_mails: list[M
         diffs.add(step, f"emails differ ({len(d_mails)} from Django, {len(a_mails)} from authbridge)",
                   json.dumps(dv, indent=1), json.dumps(av, indent=1), req)
         return
+    STATS["emails"] += len(d_mails)
     # Same text: now what the links hold must pass allauth's own checks, each on its database.
     for side, mails in ((dj, d_mails), (ab, a_mails)):
         for m in mails:
             for key in mail_keys(m):
+                STATS["links_checked"] += 1
                 got = side.orm(CHECK_KEY_CODE, key=key)
                 if got is None:
                     msg = f"allauth refuses {side.name}'s confirmation key {key}"
@@ -240,6 +247,7 @@ def compare_mails(step, dj: Side, ab: Side, d_mails: list[Mail], a_mails: list[M
                         raise AssertionError(msg)
                     diffs.add(step, msg, "", m.body, req)
             for uid, token in mail_reset(m):
+                STATS["links_checked"] += 1
                 if not side.orm(CHECK_RESET_CODE, uid=uid, token=token):
                     msg = f"allauth refuses {side.name}'s reset token {uid}/{token}"
                     if side.name == "django":
@@ -258,6 +266,7 @@ def compare_rows(dj: Side, ab: Side, label: str, diffs: Differences, skip=()):
     from accounts_support import rows
 
     d, a = rows(dj), rows(ab)
+    STATS["row_snapshots"] += 1
     for k in d:
         if k in skip:
             continue

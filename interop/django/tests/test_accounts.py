@@ -467,3 +467,42 @@ def test_password_reset(pair):
         run_step(pair.dj, pair.ab, step, diffs)
     compare_rows(pair.dj, pair.ab, "after reset", diffs, skip=("outstanding_tokens", "blacklisted_tokens"))
     diffs.check()
+
+
+def test_methods_and_content_types(pair):
+    """Every endpoint with every method (no token), dj-rest-auth's OPTIONS metadata, and the body
+    encodings DRF parses."""
+    paths = (REG, VERIFY, RESEND, LOGIN, LOGOUT, USER, CHANGE, RESET, CONFIRM, T_VERIFY, T_REFRESH)
+    steps = [
+        Step(f"{method}_{path.strip('/').replace('/', '_')}", method, path, None, content_type=None)
+        for path in paths for method in ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
+    ]
+    steps += [
+        post("login_for_methods", LOGIN, {"username": "alice", "password": PW3}, status=200, compare="jwt",
+             after=save_tokens("a6")),
+        Step("user_OPTIONS_with_token", "OPTIONS", USER, None, content_type=None, auth=st("a6_access"), status=200),
+        Step("user_HEAD_with_token", "HEAD", USER, None, content_type=None, auth=st("a6_access"), status=200),
+        post("login_json_charset", LOGIN, b'{"username": "alice", "password": "%s"}' % PW3.encode(),
+             content_type="application/json; charset=utf-8", status=200, compare="jwt"),
+        Step("register_multipart", "POST", REG,
+             *multipart_body(reg("maria", "maria@example.com")), status=201, expect=SENT, emails=1),
+        post("login_form_urlencoded", LOGIN, b"username=alice&password=" + PW3.encode().replace(b"!", b"%21"),
+             content_type=FORM_CT, status=200, compare="jwt"),
+        post("resend_unicode_email", RESEND, {"email": "zo\u00eb@example.com"}, note="a non-ASCII local part"),
+        post("reset_unicode_email", RESET, {"email": "zo\u00eb@example.com"}, note="a non-ASCII local part"),
+        post("reset_idn_domain", RESET, {"email": "alice@b\u00fccher.example"}, note="a non-ASCII domain"),
+    ]
+    diffs = run(pair, steps)
+    diffs.check()
+
+
+FORM_CT = "application/x-www-form-urlencoded"
+
+
+def multipart_body(fields: dict):
+    boundary = "----authbridgeaccounts7MA4YWxk"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
