@@ -9,11 +9,12 @@ Environment (besides settings.py's DATABASE_URL and DJANGO_SECRET_KEY):
   ACCOUNT_EMAIL_CONFIRMATION_URL  link template with {key}; "" = allauth's backend link
   PASSWORD_RESET_CONFIRM_URL      link template with {uid} and {token}; "" = dj-rest-auth's link
   ACCOUNT_EMAIL_CONFIRMATION_COOLDOWN  seconds (allauth's default 180)
+  ACCOUNTS_TEMPLATES_DIR          a template directory searched first (allauth's email overrides)
 """
 import os
 
 from .settings import *  # noqa: F401,F403
-from .settings import INSTALLED_APPS, MIDDLEWARE
+from .settings import INSTALLED_APPS, MIDDLEWARE, TEMPLATES
 
 INSTALLED_APPS = [
     *INSTALLED_APPS,
@@ -64,6 +65,9 @@ ACCOUNT_EMAIL_CONFIRMATION_URL = os.environ.get(
 PASSWORD_RESET_CONFIRM_URL = os.environ.get(
     "PASSWORD_RESET_CONFIRM_URL", "http://localhost:3000/password-reset/confirm/{uid}/{token}"
 )
+
+if os.environ.get("ACCOUNTS_TEMPLATES_DIR"):
+    TEMPLATES = [{**TEMPLATES[0], "DIRS": [os.environ["ACCOUNTS_TEMPLATES_DIR"]]}]
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")

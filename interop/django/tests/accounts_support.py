@@ -74,7 +74,7 @@ class _Handler:
             content_type=msg.get_content_type(),
             charset=(plain.get_content_charset() if plain is not None else None),
             body=body.replace("\r\n", "\n"),
-            html=html.get_content() if html is not None else None,
+            html=html.get_content().replace("\r\n", "\n") if html is not None else None,
             received_at=time.monotonic(),
         )
         self.box._add(mail)
@@ -131,7 +131,7 @@ class Mailbox:
 # Keys and tokens in links: allauth's HMAC confirmation key (signing.dumps(id, salt="account")) and
 # the reset token (<base36 seconds>-<32 hex>), and the scheme+host of backend links.
 KEY_RE = re.compile(r"(?P<id>[A-Za-z0-9_-]+):(?P<ts>[0-9A-Za-z]{4,8}):(?P<sig>[A-Za-z0-9_-]{43})")
-TOKEN_RE = re.compile(r"/(?P<uid>[0-9a-z]+)/(?P<ts>[0-9a-z]{4,8})-(?P<hash>[0-9a-f]{32})(?=/|\s|$)")
+TOKEN_RE = re.compile(r"""/(?P<uid>[0-9a-z]+)/(?P<ts>[0-9a-z]{4,8})-(?P<hash>[0-9a-f]{32})(?=[/\s"'<]|$)""")
 HOST_RE = re.compile(r"http://(testserver|127\.0\.0\.1:\d+|localhost:\d+)(?=/api/|/password-reset/)")
 
 
@@ -160,7 +160,7 @@ def mail_view(mail: Mail) -> dict:
         "content_type": mail.content_type,
         "charset": (mail.charset or "").lower(),
         "body": normalise_body(mail.body),
-        "html": mail.html is not None,
+        "html": None if mail.html is None else normalise_body(mail.html),
     }
 
 
@@ -345,7 +345,7 @@ SELF_CHECK = __import__("os").environ.get("INTEROP_ACCOUNTS_SELF_CHECK") == "1"
 
 class Pair:
     def __init__(self, backend: str, label: str, settings_module="djproject.settings_accounts",
-                 verification="mandatory", links=True, ab_extra: dict | None = None):
+                 verification="mandatory", links=True, ab_extra: dict | None = None, dj_extra: dict | None = None):
         from concurrent.futures import ThreadPoolExecutor
 
         from harness import make_database, rmtree, tmp_workdir
@@ -357,6 +357,7 @@ class Pair:
         self.boxes: list[Mailbox] = []
         self.agents: list[DjangoAgent] = []
         self.servers: list[Authbridge] = []
+        self.dj_extra = dj_extra or {}
         try:
             dj_db = self._db(make_database, backend, f"{label}_dj")
             ab_db = self._db(make_database, backend, f"{label}_ab")
@@ -390,7 +391,8 @@ class Pair:
         return box
 
     def _agent(self, settings_module, db, log, smtp_port) -> DjangoAgent:
-        agent = DjangoAgent(settings_module, db, self.workdir / f"{log}.log", extra_env=django_accounts_env(smtp_port))
+        agent = DjangoAgent(settings_module, db, self.workdir / f"{log}.log",
+                            extra_env={**django_accounts_env(smtp_port), **self.dj_extra})
         self.agents.append(agent)
         return agent
 
