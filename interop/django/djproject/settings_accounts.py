@@ -5,6 +5,7 @@ templates) is what a Django project adds so its emails point at the frontend's p
 
 Environment (besides settings.py's DATABASE_URL and DJANGO_SECRET_KEY):
   EMAIL_HOST, EMAIL_PORT          the SMTP server the test starts (aiosmtpd on 127.0.0.1)
+  EMAIL_HOST_USER, EMAIL_HOST_PASSWORD  its login, when it asks for one
   ACCOUNT_EMAIL_VERIFICATION      "mandatory" (default) or "optional"
   ACCOUNT_EMAIL_CONFIRMATION_URL  link template with {key}; "" = allauth's backend link
   PASSWORD_RESET_CONFIRM_URL      link template with {uid} and {token}; "" = dj-rest-auth's link
@@ -72,5 +73,7 @@ if os.environ.get("ACCOUNTS_TEMPLATES_DIR"):
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = "noreply@example.com"

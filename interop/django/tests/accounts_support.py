@@ -9,10 +9,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import re
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,22 +87,40 @@ class Mailbox:
     """aiosmtpd on 127.0.0.1:<port>. `start()`/`stop()` may be called again (a server that is
     down, then up on the same port)."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, credentials: tuple[str, str] | None = None):
         self.port = port or free_port()
+        self.credentials = credentials  # (user, password): AUTH required, as a provider's relay does
+        self.logins: list[str] = []  # users that authenticated
         self.messages: list[Mail] = []
         self._cond = threading.Condition()
         self._ctl: Controller | None = None
 
     def start(self) -> "Mailbox":
         if self._ctl is None:
-            self._ctl = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10)
-            self._ctl.start()
+            kw = {}
+            if self.credentials is not None:
+                kw = dict(authenticator=self._authenticate, auth_required=True, auth_require_tls=False)
+            self._ctl = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10, **kw)
+            with warnings.catch_warnings():
+                # AUTH without TLS, on the loopback: what the test wants.
+                warnings.simplefilter("ignore", UserWarning)
+                logging.getLogger("mail.log").setLevel(logging.ERROR)
+                self._ctl.start()
         return self
 
     def stop(self):
         if self._ctl is not None:
             self._ctl.stop()
             self._ctl = None
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
 
     @property
     def running(self) -> bool:
@@ -345,7 +365,8 @@ SELF_CHECK = __import__("os").environ.get("INTEROP_ACCOUNTS_SELF_CHECK") == "1"
 
 class Pair:
     def __init__(self, backend: str, label: str, settings_module="djproject.settings_accounts",
-                 verification="mandatory", links=True, ab_extra: dict | None = None, dj_extra: dict | None = None):
+                 verification="mandatory", links=True, ab_extra: dict | None = None, dj_extra: dict | None = None,
+                 boxes=Mailbox):
         from concurrent.futures import ThreadPoolExecutor
 
         from harness import make_database, rmtree, tmp_workdir
@@ -358,6 +379,7 @@ class Pair:
         self.agents: list[DjangoAgent] = []
         self.servers: list[Authbridge] = []
         self.dj_extra = dj_extra or {}
+        self._new_box = boxes
         try:
             dj_db = self._db(make_database, backend, f"{label}_dj")
             ab_db = self._db(make_database, backend, f"{label}_ab")
@@ -386,8 +408,9 @@ class Pair:
         return db
 
     def _box(self) -> Mailbox:
-        box = Mailbox().start()
+        box = self._new_box()
         self.boxes.append(box)
+        box.start()
         return box
 
     def _agent(self, settings_module, db, log, smtp_port) -> DjangoAgent:

@@ -21,6 +21,8 @@ from accounts_support import (
     mail_reset,
 )
 from harness import Authbridge, DjangoAgent, authbridge_cli, make_database, manage, rmtree, tmp_workdir
+from accounts_diff import MAIL_WAIT
+from accounts_support import Pair
 from test_accounts import REG, RESET, reg
 
 # The longest the outbox may take to deliver once the server is back (its backoff included).
@@ -150,3 +152,21 @@ def test_two_instances_send_each_email_once(down, backend):
     got = sorted(r for m in down.box.take() for r in m.rcpt_tos)
     assert got == sorted(f"user{i}@example.com" for i in range(n)), got
     assert down.outbox() == {"sent": n}, down.outbox()
+
+
+def test_smtp_login_with_django_settings(backend):
+    """EMAIL_HOST_USER / EMAIL_HOST_PASSWORD: a relay that requires AUTH (advertised without TLS
+    here) gets the same login from Django's SMTP backend and from authbridge."""
+    creds = ("relay-user", "relay-secret-8f3k")  # ASCII: smtplib encodes AUTH PLAIN as ASCII
+    pair = Pair(backend, "acc_smtp_auth",
+                ab_extra={"EMAIL_HOST_USER": creds[0], "EMAIL_HOST_PASSWORD": creds[1]},
+                dj_extra={"EMAIL_HOST_USER": creds[0], "EMAIL_HOST_PASSWORD": creds[1]},
+                boxes=lambda: Mailbox(credentials=creds))
+    try:
+        for side in pair.both():
+            r = side.post(REG, reg("sam", "sam@example.com"))
+            assert r.status == 201, r.describe()
+            assert side.mailbox.wait_for(1, MAIL_WAIT), f"{side.name}: nothing delivered\n{side.log_tail()}"
+            assert side.mailbox.logins == [creds[0]], side.mailbox.logins
+    finally:
+        pair.close()
