@@ -1,10 +1,12 @@
 """A Django project without allauth (djproject/settings.py: no account apps): `authbridge migrate`
-creates allauth's tables as Django's migrate would, and a project that installs allauth later
-migrates on top of them without a conflict, ending with the schema Django makes itself."""
+creates allauth's tables as Django's migrate would, and a project that adds allauth's account app
+later (docs/accounts.md's settings, djproject/settings_accounts_admin.py) migrates on top of them
+without a conflict, ends with the schema Django makes itself, and its admin lists the addresses
+authbridge wrote."""
 import pytest
 
 from accounts_support import Mailbox, authbridge_accounts_env, authbridge_migrate
-from harness import DjangoAgent, make_database, manage, rmtree, schema_snapshot, tmp_workdir
+from harness import Authbridge, DjangoAgent, make_database, manage, rmtree, schema_snapshot, tmp_workdir
 
 
 def account_schema(snapshot: dict) -> dict:
@@ -60,8 +62,33 @@ def test_authbridge_creates_allauths_tables_and_django_migrates_on_top(dbs):
     want = snapshot(reference, workdir, "reference")
     assert made["tables"] == want["tables"], (made["tables"], want["tables"])
     assert made == want
-    # The project installs allauth later: Django's migrate finds its tables already there.
-    proc = manage("djproject.settings_accounts", plain, "migrate", "--noinput")
+    # The project adds the account app later: Django's migrate finds its tables already there.
+    proc = manage("djproject.settings_accounts_admin", plain, "migrate", "--noinput")
     assert "Applying account." not in proc.stdout, proc.stdout
     after = snapshot(plain, workdir, "after")
     assert after == want
+    # A sign-up through authbridge shows in that admin.
+    box = Mailbox().start()
+    env = authbridge_accounts_env(plain, box.port)
+    ab = Authbridge(env, workdir)
+    agent = DjangoAgent("djproject.settings_accounts_admin", plain, workdir / "admin.log")
+    try:
+        r = ab.post_json("/api/auth/registration/", {"username": "fay", "email": "fay@example.com",
+                                                     "password1": "F4y-Passw0rd!", "password2": "F4y-Passw0rd!"})
+        assert r.status == 201, r.describe()
+        page = agent.exec(ADMIN_PAGE_CODE)
+        assert page["status"] == 200 and "fay@example.com" in page["html"], page["status"]
+    finally:
+        agent.close()
+        ab.stop()
+        box.stop()
+
+
+ADMIN_PAGE_CODE = r"""
+from django.test import Client
+admin = User.objects.create_superuser("root", "root@example.com", "x")
+c = Client()
+c.force_login(admin)
+r = c.get("/admin/account/emailaddress/")
+result = {"status": r.status_code, "html": r.content.decode()}
+"""
