@@ -16,8 +16,9 @@ from accounts_support import (
     django_accounts_env,
     mail_keys,
     mail_reset,
+    migrated_database,
 )
-from harness import Authbridge, DjangoAgent, make_database, manage, rmtree, tmp_workdir
+from harness import Authbridge, DjangoAgent, rmtree, tmp_workdir
 from accounts_diff import MAIL_WAIT
 from test_accounts import CONFIRM, LOGIN, PW, REG, RESET, VERIFY, reg
 
@@ -47,11 +48,10 @@ with transaction.atomic():
 class Shared:
     def __init__(self, backend):
         self.workdir = tmp_workdir(f"authbridge-accounts-cross-{backend}-")
-        self.db = make_database(backend, self.workdir, "acc_cross")
+        self.db = migrated_database(backend, self.workdir, "acc_cross")
         self.dj_box, self.ab_box = Mailbox().start(), Mailbox().start()
         self.agent = self.ab = None
         try:
-            manage("djproject.settings_accounts", self.db, "migrate", "--noinput")
             env = authbridge_accounts_env(self.db, self.ab_box.port, DJANGO_SECRET_KEY_FALLBACKS=OLD_SECRET)
             authbridge_migrate(self.db, self.workdir, env)
             self.agent = DjangoAgent("djproject.settings_accounts", self.db, self.workdir / "django-agent.log",

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from accounts_diff import MAIL_WAIT
-from accounts_support import Mailbox, authbridge_accounts_env, authbridge_migrate, mail_keys, mail_reset
-from harness import REPO, Authbridge, make_database, manage, rmtree, tmp_workdir
+from accounts_support import Mailbox, authbridge_accounts_env, authbridge_migrate, mail_keys, mail_reset, migrated_database
+from harness import REPO, Authbridge, rmtree, tmp_workdir
 
 LIB = REPO / "examples" / "nextjs-accounts" / "lib" / "accounts.mjs"
 NODE = shutil.which("node")
@@ -24,11 +24,10 @@ PW_NEW = "Ex4mple-Passw0rd!-new"
 @pytest.fixture(scope="module")
 def live(backend):
     workdir = tmp_workdir(f"authbridge-accounts-example-{backend}-")
-    db = make_database(backend, workdir, "acc_example")
+    db = migrated_database(backend, workdir, "acc_example")
     box = Mailbox().start()
     ab = None
     try:
-        manage("djproject.settings_accounts", db, "migrate", "--noinput")
         env = authbridge_accounts_env(db, box.port)
         authbridge_migrate(db, workdir, env)
         ab = Authbridge(env, workdir)

@@ -19,8 +19,9 @@ from accounts_support import (
     django_accounts_env,
     mail_keys,
     mail_reset,
+    migrated_database,
 )
-from harness import Authbridge, DjangoAgent, authbridge_cli, make_database, manage, rmtree, tmp_workdir
+from harness import Authbridge, DjangoAgent, authbridge_cli, rmtree, tmp_workdir
 from accounts_diff import MAIL_WAIT
 from accounts_support import Pair
 from test_accounts import REG, RESET, reg
@@ -34,11 +35,10 @@ class Down:
 
     def __init__(self, backend):
         self.workdir = tmp_workdir(f"authbridge-accounts-mail-{backend}-")
-        self.db = make_database(backend, self.workdir, "acc_mail")
+        self.db = migrated_database(backend, self.workdir, "acc_mail")
         self.box = Mailbox()  # a free port, nothing listening
         self.servers, self.agent = [], None
         try:
-            manage("djproject.settings_accounts", self.db, "migrate", "--noinput")
             self.env = authbridge_accounts_env(self.db, self.box.port)
             authbridge_migrate(self.db, self.workdir, self.env)
             self.agent = DjangoAgent("djproject.settings_accounts", self.db, self.workdir / "django-agent.log",
