@@ -98,7 +98,7 @@ def test_the_example_pages_calls(live):
     assert node(ab, "authorize", {"username": "ed", "password": PW}) is None
 
     user = node(ab, "authorize", {"email": "ed@example.com", "password": PW_NEW})
-    assert node(ab, "changePassword", user["token"], PW)["data"] == {"detail": "New password has been saved."}
+    assert node(ab, "changePassword", user["token"], PW, PW)["data"] == {"detail": "New password has been saved."}
     user = node(ab, "authorize", {"username": "ed", "password": PW})
     assert node(ab, "logOut", user["refresh"])["data"] == {"detail": "Successfully logged out."}
     assert node(ab, "logOut", user["refresh"])["status"] == 401

@@ -12,7 +12,10 @@ from harness import Authbridge, DjangoAgent, make_database, manage, rmtree, sche
 def account_schema(snapshot: dict) -> dict:
     """The account_* part of harness.schema_snapshot, and the migration rows of allauth's app."""
     def mine(row):
-        return any(str(v).startswith("account_") for v in row[:3])
+        # PostgreSQL rows start with their table; SQLite's objects are (type, name, table, sql).
+        if row and row[0] in ("table", "index", "trigger", "view"):
+            return str(row[2]).startswith("account_")
+        return str(row[0]).startswith("account_")
 
     out = {}
     for k, v in snapshot.items():

@@ -27,7 +27,7 @@ from accounts_support import Pair
 from test_accounts import REG, RESET, reg
 
 # The longest the outbox may take to deliver once the server is back (its backoff included).
-DELIVERY_TIMEOUT = float(os.environ.get("ACCOUNTS_DELIVERY_TIMEOUT", "120"))
+DELIVERY_TIMEOUT = float(os.environ.get("ACCOUNTS_DELIVERY_TIMEOUT", "60"))
 
 
 class Down:
@@ -39,7 +39,9 @@ class Down:
         self.box = Mailbox()  # a free port, nothing listening
         self.servers, self.agent = [], None
         try:
-            self.env = authbridge_accounts_env(self.db, self.box.port)
+            # Retries every second or two (the defaults: 30 s growing to an hour).
+            self.env = authbridge_accounts_env(self.db, self.box.port, AUTHBRIDGE_OUTBOX_RETRY_BASE="1",
+                                               AUTHBRIDGE_OUTBOX_RETRY_MAX="2", AUTHBRIDGE_OUTBOX_POLL_INTERVAL="1")
             authbridge_migrate(self.db, self.workdir, self.env)
             self.agent = DjangoAgent("djproject.settings_accounts", self.db, self.workdir / "django-agent.log",
                                      extra_env=django_accounts_env(self.box.port))

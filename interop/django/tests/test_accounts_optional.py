@@ -38,5 +38,7 @@ def test_optional_verification(pair):
         post("login_after_reset_optional", LOGIN, {"username": "olga", "password": PW3}, status=200, compare="jwt"),
     ]
     diffs = run_steps(pair.dj, pair.ab, steps)
-    compare_rows(pair.dj, pair.ab, "optional mode", diffs)
+    # The reset blacklists the user's earlier refresh tokens at authbridge (on purpose): the token
+    # tables differ from there.
+    compare_rows(pair.dj, pair.ab, "optional mode", diffs, skip=("outstanding_tokens", "blacklisted_tokens"))
     diffs.check()
