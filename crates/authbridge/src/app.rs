@@ -17,6 +17,7 @@ use crate::server;
 use crate::storage::{self, DynStore, UserTable};
 use crate::tokens::{KeyError, Keys, TokenRules, TokenService};
 
+mod accounts;
 pub mod oidc;
 mod summary;
 pub use oidc::{OidcError, OidcRuntime};
@@ -30,6 +31,8 @@ pub enum StartupError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Oidc(#[from] OidcError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
     #[error("PASSWORD_HASHERS: {0}")]
     Hashers(String),
     #[error("secret file {path}: {source}")]
@@ -165,6 +168,9 @@ async fn open_and_migrate(
 ) -> Result<(DynStore, storage::MigrationReport), StartupError> {
     let store = storage::connect(&settings.database_url, user_table(settings)).await?;
     let report = store.migrate().await?;
+    if settings.accounts.enabled {
+        store.migrate_email_addresses().await?;
+    }
     Ok((store, report))
 }
 
@@ -231,7 +237,17 @@ pub async fn build_state_with(
     } else {
         None
     };
+    let mail = Arc::new(build_mail(&settings, &store, clock.clone())?);
+    let accounts = accounts::account_services(
+        &settings,
+        &store,
+        &clock,
+        &limiter,
+        Some(mail.clone() as Arc<dyn crate::flows::account::AccountMailer>),
+    );
     Ok(AppState::new(Inner {
+        accounts,
+        mail,
         limiter,
         settings,
         store,
@@ -244,10 +260,42 @@ pub async fn build_state_with(
     }))
 }
 
+/// The mail service: templates loaded and checked now (a broken override stops the start),
+/// `DEFAULT_FROM_EMAIL`, the outbox in the store.
+pub fn build_mail(
+    settings: &Settings,
+    store: &DynStore,
+    clock: DynClock,
+) -> Result<crate::mail::Mail, StartupError> {
+    let email = &settings.email;
+    let templates =
+        crate::mail::Templates::load(email.templates_dir.as_deref(), email.subject_prefix.clone())?;
+    Ok(crate::mail::Mail::new(
+        templates,
+        email.from.clone(),
+        store.clone(),
+        clock,
+    )?)
+}
+
+/// The outbox worker for this state, with the transport `EMAIL_BACKEND` names.
+pub fn outbox_worker(state: &AppState) -> Result<crate::mail::outbox::OutboxWorker, StartupError> {
+    let mailer = crate::mail::transport::from_settings(&state.settings.email)?;
+    Ok(crate::mail::outbox::OutboxWorker::new(
+        state.store.clone(),
+        mailer,
+        state.clock.clone(),
+        state.random.clone(),
+        crate::mail::outbox::OutboxPolicy::from(&state.settings.email),
+        state.mail.wake_handle(),
+    ))
+}
+
 pub struct Application {
     listener: TcpListener,
     ops_listener: Option<TcpListener>,
     state: AppState,
+    outbox: crate::mail::outbox::OutboxWorker,
 }
 
 impl Application {
@@ -262,6 +310,7 @@ impl Application {
         // Security events are counted from the start, whether or not anyone scrapes them.
         http::ops::install_recorder();
         let state = build_state(settings, store, Arc::new(SystemClock)).await?;
+        let outbox = outbox_worker(&state)?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
@@ -277,6 +326,7 @@ impl Application {
             listener,
             ops_listener,
             state,
+            outbox,
         })
     }
 
@@ -298,12 +348,26 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let limits = server::Limits::from(&self.state.settings.edge);
-        let public = http::router(self.state.clone());
-        let Some(ops_listener) = self.ops_listener else {
-            return server::serve(self.listener, public, limits, shutdown).await;
+        // The outbox worker runs beside the listeners and stops after them (between two emails).
+        let (stop_outbox, outbox) = crate::mail::outbox::spawn(self.outbox);
+        let served = Self::serve(self.listener, self.ops_listener, self.state, shutdown).await;
+        let _ = stop_outbox.send(true);
+        let _ = outbox.await;
+        served
+    }
+
+    async fn serve(
+        listener: TcpListener,
+        ops_listener: Option<TcpListener>,
+        state: AppState,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let limits = server::Limits::from(&state.settings.edge);
+        let public = http::router(state.clone());
+        let Some(ops_listener) = ops_listener else {
+            return server::serve(listener, public, limits, shutdown).await;
         };
-        let ops = http::ops_router(self.state);
+        let ops = http::ops_router(state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
@@ -313,7 +377,7 @@ impl Application {
             let _ = stop_tx.send(true);
         });
         let result = tokio::try_join!(
-            server::serve(self.listener, public, limits, stopped(stop_rx.clone())),
+            server::serve(listener, public, limits, stopped(stop_rx.clone())),
             server::serve(ops_listener, ops, limits, stopped(stop_rx)),
         );
         signal.abort();

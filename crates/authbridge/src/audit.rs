@@ -24,6 +24,11 @@ pub enum Event {
     SyncRefused,
     PasswordChanged,
     DisallowedHost,
+    Signup,
+    EmailVerified,
+    PasswordResetRequested,
+    PasswordReset,
+    AccountThrottled,
 }
 
 impl Event {
@@ -46,6 +51,11 @@ impl Event {
             Self::SyncRefused => "sync_refused",
             Self::PasswordChanged => "password_changed",
             Self::DisallowedHost => "disallowed_host",
+            Self::Signup => "signup",
+            Self::EmailVerified => "email_verified",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::AccountThrottled => "account_throttled",
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The command line: `serve`, `migrate`, `createuser`, `changepassword`, `logout-user`, `doctor`,
-//! and the OpenID Connect provider's `client` and `keys`.
+//! the OpenID Connect provider's `client` and `keys`, and the email `outbox`.
 
 mod doctor;
 mod oidc;
+mod outbox;
 pub use doctor::doctor;
 pub use oidc::{client, keys, ClientCommand, KeysCommand};
+pub use outbox::{outbox, OutboxCommand};
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -44,6 +46,9 @@ Environment (each is also a key of the --config TOML file; all of them in docs/c
   AUTHBRIDGE_OPS_BIND       a second listener for /healthz, /readyz and /metrics
   AUTHBRIDGE_OIDC_ENABLED   the OpenID Connect provider and its login pages (docs/oidc.md)
   AUTHBRIDGE_API_SCHEMA     serve the OpenAPI document at /api/schema/
+  EMAIL_HOST, EMAIL_PORT    Django's SMTP settings (also EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+                            EMAIL_USE_TLS, EMAIL_USE_SSL, DEFAULT_FROM_EMAIL; docs/email.md)
+  EMAIL_BACKEND             django.core.mail.backends.console.EmailBackend prints emails instead
   RUST_LOG                  log filter [default: info,sqlx=warn]";
 
 #[derive(Debug, Parser)]
@@ -112,6 +117,15 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// The email outbox: the emails waiting to be sent (pending, with their attempts and last
+    /// error) and those given up (dead); `outbox retry ID` sends a dead one again.
+    Outbox {
+        /// Also the sent emails still kept (AUTHBRIDGE_OUTBOX_RETENTION).
+        #[arg(long)]
+        all: bool,
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
     },
 }
 

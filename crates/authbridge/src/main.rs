@@ -58,7 +58,17 @@ async fn main() -> anyhow::Result<()> {
             for name in &report.applied {
                 println!("Applied {name}");
             }
-            if !report.created_django_tables && report.applied.is_empty() {
+            let allauth = settings.accounts.enabled
+                && store
+                    .migrate_email_addresses()
+                    .await
+                    .context("creating allauth's tables")?;
+            if allauth {
+                println!(
+                    "Created allauth's tables (account_emailaddress, account_emailconfirmation)."
+                );
+            }
+            if !report.created_django_tables && report.applied.is_empty() && !allauth {
                 println!("No migrations to apply.");
             }
         }
@@ -91,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
         Command::LogoutUser { username } => cli::logout_user(settings, username).await?,
         Command::Client { command } => cli::client(settings, command).await?,
         Command::Keys { command } => cli::keys(settings, command).await?,
+        Command::Outbox { all, command } => cli::outbox(settings, all, command).await?,
     }
     Ok(())
 }

@@ -81,12 +81,13 @@ pub fn features_sentence(settings: &Settings) -> String {
     };
     format!(
         "Auth.js bridge {authjs}; CORS {}; cookie mode {}; user sync {}; OpenID Connect \
-         provider {}; API schema {}",
+         provider {}; API schema {}; account API {}",
         on_off(settings.cors.cors_enabled(), "CORS_ALLOWED_ORIGINS"),
         on_off(settings.cookies.cookie_mode(), "JWT_AUTH_REFRESH_COOKIE"),
         on_off(settings.service_token.is_some(), "AUTHBRIDGE_SERVICE_TOKEN"),
         on_off(settings.oidc.enabled, "AUTHBRIDGE_OIDC_ENABLED"),
         on_off(settings.api_schema, "AUTHBRIDGE_API_SCHEMA"),
+        on_off(settings.accounts.enabled, "AUTHBRIDGE_ACCOUNTS"),
     )
 }
 

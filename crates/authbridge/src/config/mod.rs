@@ -6,10 +6,12 @@
 //! Each section is one struct declared with `schema::section!`, each setting written once there
 //! (doc line, key, field, default, parser); `schema` fills any section from either source.
 
+pub mod accounts;
 pub mod cookies;
 pub mod cors;
 mod database;
 pub mod edge;
+pub mod email;
 mod login;
 mod oidc;
 mod parse;
@@ -20,10 +22,12 @@ pub mod simple_jwt;
 #[cfg(test)]
 mod documented;
 
+pub use accounts::{AccountSettings, EmailVerification, LoginMethods, Rate};
 pub use cookies::CookieSettings;
 pub use cors::CorsSettings;
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use edge::EdgeSettings;
+pub use email::{EmailBackend, EmailSettings};
 pub use login::{LoginSettings, ThrottleBackend};
 pub use oidc::{BrandingSettings, ClientConfig as OidcClientConfig, OidcSettings};
 pub use schema::RawValue;
@@ -124,6 +128,11 @@ section! {
         pub cors: CorsSettings,
         /// Cookie mode for single-page apps (dj-rest-auth's names).
         pub cookies: CookieSettings,
+        /// Account flows: sign-up, email confirmation, password change and reset (allauth's and
+        /// Django's names).
+        pub accounts: AccountSettings,
+        /// Email: Django's SMTP settings, templates and the outbox.
+        pub email: EmailSettings,
     }
     tables {
         /// simplejwt's settings.

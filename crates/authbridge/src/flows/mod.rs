@@ -2,6 +2,8 @@
 //! simplejwt views, the Auth.js bridge, later the OIDC token endpoint and the gateway):
 //! - `token_pair`: issue a pair, refresh with rotation (grace window, reuse detection);
 //! - `logout`: blacklist one token, end one login, end every login, password-change revocation;
+//! - `account`: dj-rest-auth + allauth's sign-up, email confirmation, login, password change
+//!   and reset, on Django's and allauth's tables;
 //! - `accounts`: sync an external sign-in into Django's users;
 //! - `session`: the login an Auth.js session's refresh token belongs to;
 //! - `login`: a password login (throttle, Django's password check, hash upgrade).
@@ -10,6 +12,7 @@
 //! nothing of HTTP, records its security events (`crate::audit`) and answers with a
 //! [`FlowError`] that each surface renders in its own format.
 
+pub mod account;
 pub mod accounts;
 mod error;
 pub mod login;

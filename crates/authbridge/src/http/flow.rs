@@ -3,6 +3,7 @@
 //! views answered with before the rules moved out of them).
 
 use super::{DrfError, Inner};
+use crate::flows::account::AccountFlows;
 use crate::flows::login::PasswordLogin;
 use crate::flows::{FlowError, Flows, SessionRefusal};
 
@@ -15,6 +16,16 @@ impl Inner {
             clock: &*self.clock,
             random: &*self.random,
         }
+    }
+
+    /// The account flows (dj-rest-auth's API); `None` unless `AUTHBRIDGE_ACCOUNTS`.
+    pub fn account_flows(&self) -> Option<AccountFlows<'_>> {
+        Some(AccountFlows {
+            flows: self.flows(),
+            passwords: &self.passwords,
+            login_limiter: &self.limiter,
+            services: self.accounts.as_ref()?,
+        })
     }
 
     /// The password login shared by `/api/token/` and the provider's `/login` page.

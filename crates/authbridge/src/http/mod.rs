@@ -51,6 +51,11 @@ pub struct Inner {
     /// The OpenID Connect provider's keys and client lookup (`crate::app::OidcRuntime`); `None`
     /// unless `OIDC.ENABLED`, when every OIDC route answers 404.
     pub oidc: Option<Arc<crate::app::OidcRuntime>>,
+    /// The account flows' services (`crate::flows::account`); `None` unless
+    /// `AUTHBRIDGE_ACCOUNTS`, when every `/api/auth/` route answers 404.
+    pub accounts: Option<Arc<crate::flows::account::AccountServices>>,
+    /// Account emails (`crate::mail`): rendered and queued in the durable outbox.
+    pub mail: Arc<crate::mail::Mail>,
 }
 
 impl AppState {
@@ -105,6 +110,10 @@ pub fn router(state: AppState) -> Router {
     // The provider's pages exist only when it is enabled (404 otherwise, as any unknown path).
     if state.settings.oidc.enabled {
         routes = routes.merge(pages::routes(&state));
+    }
+    // dj-rest-auth's account API exists only when switched on (404 otherwise).
+    if state.settings.accounts.enabled {
+        routes = routes.merge(api::accounts::routes(&state.settings));
     }
     routes
         .fallback(fallback)

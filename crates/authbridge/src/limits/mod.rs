@@ -15,9 +15,11 @@
 //! An unknown client address (no `ClientIp`, e.g. a request built in-process) has no address
 //! scope, and its (username, address) key becomes a per-username key.
 
+mod actions;
 mod memory;
 mod redis;
 
+pub use self::actions::{AccountAction, ActionLimiter};
 pub use self::memory::MemoryAttempts;
 pub use self::redis::RedisAttempts;
 

@@ -2,11 +2,13 @@
 //! No I/O, no clock, no randomness.
 
 mod account;
+mod email_address;
 mod oidc;
 mod token;
 mod user;
 
 pub use account::{ExternalAccount, SyncOutcome};
+pub use email_address::{EmailAddress, SignupOutcome, VerifyOutcome};
 pub use oidc::{
     Client, CodeHash, CodeRecord, Consent, KeyRecord, KeyRotation, LoginSession, RedeemedCode,
     SessionHash,

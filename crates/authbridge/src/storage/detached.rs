@@ -9,12 +9,14 @@
 
 use super::{
     AccountRepository, AttemptCount, AttemptRule, AuthCodeRepository, BlacklistOutcome, Client,
-    CodeHash, CodeRecord, Consent, ConsentRepository, DynStore, ExternalAccount, FamilyState,
-    Inspection, KeyRecord, KeyRotation, LoginAttemptRepository, LoginSession,
-    LoginSessionRepository, MigrationReport, NewUser, OidcClientRepository, OidcKeyRepository,
-    OutstandingToken, PasswordCheck, RedeemedCode, Result, RotateOutcome, Rotation, SessionHash,
-    StorageError, Store, SyncOutcome, TokenRepository, User, UserRepository,
+    CodeHash, CodeRecord, Consent, ConsentRepository, DynStore, EmailAddress,
+    EmailAddressRepository, ExternalAccount, FamilyState, Inspection, KeyRecord, KeyRotation,
+    LoginAttemptRepository, LoginSession, LoginSessionRepository, MigrationReport, NewUser,
+    OidcClientRepository, OidcKeyRepository, OutboxEntry, OutboxRepository, OutstandingToken,
+    PasswordCheck, RedeemedCode, Result, RotateOutcome, Rotation, SessionHash, SignupOutcome,
+    StorageError, Store, SyncOutcome, TokenRepository, User, UserRepository, VerifyOutcome,
 };
+use crate::mail::OutgoingEmail;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -69,7 +71,8 @@ keep_cloned!(
     Client,
     CodeRecord,
     LoginSession,
-    Consent
+    Consent,
+    OutgoingEmail
 );
 
 macro_rules! keep_copied {
@@ -82,7 +85,14 @@ macro_rules! keep_copied {
         }
     )*};
 }
-keep_copied!(i64, DateTime<Utc>, AttemptRule, CodeHash, SessionHash);
+keep_copied!(
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    AttemptRule,
+    CodeHash,
+    SessionHash
+);
 
 /// A kept value lent back as the argument type `P` the store's method takes.
 trait Lend<'a, P> {
@@ -144,6 +154,30 @@ forward!(UserRepository {
         fn create_user(user: &NewUser, now: DateTime<Utc>) -> User;
         fn set_password(id: i64, encoded: &str) -> ();
         fn set_last_login(id: i64, at: DateTime<Utc>) -> ();
+    }
+});
+
+forward!(EmailAddressRepository {
+    read {
+        fn verified_email_exists(email: &str) -> bool;
+        fn email_address_by_id(id: i64) -> Option<EmailAddress>;
+        fn first_email_address(email: &str) -> Option<EmailAddress>;
+        fn email_addresses_of(user_id: i64) -> Vec<EmailAddress>;
+        fn users_by_email_address(email: &str) -> Vec<User>;
+        fn users_by_username_iexact(username: &str) -> Vec<User>;
+    }
+    write {
+        fn migrate_email_addresses() -> bool;
+        fn create_user_with_email(user: &NewUser, email: &str, now: DateTime<Utc>) -> SignupOutcome;
+        fn verify_email_address(id: i64) -> VerifyOutcome;
+        fn ensure_email_address(user_id: i64, email: &str) -> bool;
+        fn update_user_names(
+            id: i64,
+            username: Option<&str>,
+            first_name: Option<&str>,
+            last_name: Option<&str>
+        ) -> Option<User>;
+        fn replace_password(id: i64, old: &str, new: &str) -> bool;
     }
 });
 
@@ -234,6 +268,25 @@ forward!(ConsentRepository {
     }
     write {
         fn upsert_consent(consent: &Consent) -> ();
+    }
+});
+
+forward!(OutboxRepository {
+    read {
+        fn list_outbox(all: bool, limit: i64) -> Vec<OutboxEntry>;
+    }
+    write {
+        fn enqueue_email(email: &OutgoingEmail, now: DateTime<Utc>) -> i64;
+        fn claim_due_emails(
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+            limit: i64,
+            worker: &str
+        ) -> Vec<OutboxEntry>;
+        fn mark_email_sent(id: i64, now: DateTime<Utc>) -> bool;
+        fn mark_email_failed(id: i64, retry_at: Option<DateTime<Utc>>, error: &str) -> bool;
+        fn retry_email(id: i64, now: DateTime<Utc>) -> bool;
+        fn prune_sent_emails(before: DateTime<Utc>) -> u64;
     }
 });
 

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 
 use super::{
-    AccountRepository, AuthCodeRepository, ConsentRepository, Inspection, LoginAttemptRepository,
-    LoginSessionRepository, MigrationReport, OidcClientRepository, OidcKeyRepository, Result,
-    TokenRepository, UserRepository,
+    AccountRepository, AuthCodeRepository, ConsentRepository, EmailAddressRepository, Inspection,
+    LoginAttemptRepository, LoginSessionRepository, MigrationReport, OidcClientRepository,
+    OidcKeyRepository, OutboxRepository, Result, TokenRepository, UserRepository,
 };
 
 /// Everything the server needs from one database.
@@ -14,12 +14,14 @@ pub trait Store:
     UserRepository
     + TokenRepository
     + AccountRepository
+    + EmailAddressRepository
     + LoginAttemptRepository
     + OidcKeyRepository
     + OidcClientRepository
     + AuthCodeRepository
     + LoginSessionRepository
     + ConsentRepository
+    + OutboxRepository
     + Send
     + Sync
 {

@@ -93,6 +93,49 @@ pub(crate) const DJANGO_MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// allauth's `account` app (`account_emailaddress`, `account_emailconfirmation`): created only
+/// when the account flows are on (`EmailAddressRepository::migrate_email_addresses`).
+pub(crate) const ACCOUNT_TABLES: [&str; 2] = ["account_emailaddress", "account_emailconfirmation"];
+
+/// `django_migrations` rows of django-allauth 65.21.1's `account` app, in order.
+pub(crate) const ACCOUNT_MIGRATIONS: &[&str] = &[
+    "0001_initial",
+    "0002_email_max_length",
+    "0003_alter_emailaddress_create_unique_verified_email",
+    "0004_alter_emailaddress_drop_unique_email",
+    "0005_emailaddress_idx_upper_email",
+    "0006_emailaddress_lower",
+    "0007_emailaddress_idx_email",
+    "0008_emailaddress_unique_primary_email_fixup",
+    "0009_emailaddress_unique_primary_email",
+];
+
+/// Adapt allauth's DDL (written for `auth_user`) to a custom user table, as `token_blacklist_ddl`
+/// does for simplejwt's.
+pub(crate) fn account_ddl(ddl: &str, users: &UserTable, user_id_type: &str) -> String {
+    if users.table == "auth_user" {
+        return ddl.to_string();
+    }
+    ddl.replace(
+        "REFERENCES \"auth_user\" (\"id\")",
+        &format!("REFERENCES {} (\"id\")", quote_ident(&users.table)),
+    )
+    .replace(
+        "\"account_emailaddress_user_id_2c513194_fk_auth_user_id\"",
+        &quote_ident(&django_fk_name(
+            "account_emailaddress",
+            "user_id",
+            "2c513194",
+            &users.table,
+            "id",
+        )),
+    )
+    .replace(
+        "\"user_id\" integer NOT NULL",
+        &format!("\"user_id\" {user_id_type} NOT NULL"),
+    )
+}
+
 /// What `migrate` must do to Django's side of the database.
 #[derive(Debug, Default)]
 pub(crate) struct DjangoPlan {
@@ -241,6 +284,11 @@ pub(crate) const OWN_MIGRATIONS: &[OwnMigration] = &[
         sqlite: include_str!("sql/sqlite/0004_oidc.sql"),
         postgres: include_str!("sql/postgres/0004_oidc.sql"),
     },
+    OwnMigration {
+        name: "0005_email_outbox",
+        sqlite: include_str!("sql/sqlite/0005_email_outbox.sql"),
+        postgres: include_str!("sql/postgres/0005_email_outbox.sql"),
+    },
 ];
 
 /// `"name"` with embedded quotes doubled (table and column names come from configuration).
@@ -255,6 +303,8 @@ pub(crate) struct Ddl {
     pub contenttypes: &'static str,
     pub auth: &'static str,
     pub token_blacklist: &'static str,
+    /// allauth's `account` app.
+    pub account: &'static str,
 }
 
 impl Ddl {
@@ -279,6 +329,7 @@ macro_rules! ddl_in {
             contenttypes: include_str!(concat!("sql/", $dir, "/contenttypes.sql")),
             auth: include_str!(concat!("sql/", $dir, "/auth.sql")),
             token_blacklist: include_str!(concat!("sql/", $dir, "/token_blacklist.sql")),
+            account: include_str!(concat!("sql/", $dir, "/account.sql")),
         }
     };
 }

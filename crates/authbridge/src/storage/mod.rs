@@ -7,15 +7,19 @@
 mod accounts;
 mod attempts;
 mod detached;
+mod email_addresses;
 mod inspection;
 mod migrate;
 mod oidc;
+mod outbox;
 pub mod postgres;
 mod rotation;
 pub mod sqlite;
 mod sqlx_accounts;
+mod sqlx_email_addresses;
 mod sqlx_oidc;
 mod sqlx_oidc_sessions;
+mod sqlx_outbox;
 mod sqlx_store;
 mod sqlx_token_repository;
 mod sqlx_tokens;
@@ -30,19 +34,22 @@ use std::sync::Arc;
 pub use accounts::AccountRepository;
 pub use attempts::LoginAttemptRepository;
 use detached::Detached;
+pub use email_addresses::EmailAddressRepository;
 pub use inspection::Store;
 pub use migrate::MigrationReport;
 pub use oidc::{
     AuthCodeRepository, ConsentRepository, LoginSessionRepository, OidcClientRepository,
     OidcKeyRepository,
 };
+pub use outbox::{OutboxEntry, OutboxRepository, OutboxState};
 pub use tokens::TokenRepository;
 pub use users::UserRepository;
 // The nouns live in `model`; storage speaks them.
 pub use crate::model::{
-    BlacklistOutcome, Client, CodeHash, CodeRecord, Consent, ExternalAccount, FamilyState,
-    KeyRecord, KeyRotation, LoginSession, NewUser, OutstandingToken, PasswordCheck, RedeemedCode,
-    RotateOutcome, Rotation, SessionHash, SyncOutcome, User,
+    BlacklistOutcome, Client, CodeHash, CodeRecord, Consent, EmailAddress, ExternalAccount,
+    FamilyState, KeyRecord, KeyRotation, LoginSession, NewUser, OutstandingToken, PasswordCheck,
+    RedeemedCode, RotateOutcome, Rotation, SessionHash, SignupOutcome, SyncOutcome, User,
+    VerifyOutcome,
 };
 
 /// Which table holds users and which column is Django's `USERNAME_FIELD`.

@@ -8,6 +8,7 @@ mod accounts;
 pub(crate) mod codec;
 mod connect;
 mod dialect;
+mod email_addresses;
 mod oidc;
 mod tokens;
 mod users;
@@ -63,6 +64,17 @@ impl PostgresStore {
 }
 
 crate::storage::attempts::sqlx_attempts!(PostgresStore);
+
+mod outbox {
+    use super::{codec, PostgresStore};
+
+    // Concurrent claimers (other instances) skip the rows another claim holds.
+    crate::storage::sqlx_outbox::sqlx_outbox!(
+        store: PostgresStore,
+        row: sqlx::postgres::PgRow,
+        lock: " FOR UPDATE SKIP LOCKED",
+    );
+}
 
 crate::storage::sqlx_store::sqlx_store!(
     store: PostgresStore,

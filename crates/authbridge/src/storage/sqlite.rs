@@ -9,6 +9,7 @@
 mod accounts;
 pub(crate) mod codec;
 mod dialect;
+mod email_addresses;
 mod oidc;
 pub(crate) mod time;
 mod tokens;
@@ -129,6 +130,17 @@ fn cannot_open(path: &Path, cause: &dyn std::fmt::Display) -> StorageError {
 }
 
 crate::storage::attempts::sqlx_attempts!(SqliteStore);
+
+mod outbox {
+    use super::{codec, SqliteStore};
+
+    // Claims run one at a time on the store's single writer: no row lock to take.
+    crate::storage::sqlx_outbox::sqlx_outbox!(
+        store: SqliteStore,
+        row: sqlx::sqlite::SqliteRow,
+        lock: "",
+    );
+}
 
 crate::storage::sqlx_store::sqlx_store!(
     store: SqliteStore,

@@ -153,6 +153,74 @@ impl UserModel {
         Some(format!("{} WHERE {cond} ORDER BY \"id\"", self.select))
     }
 
+    /// `USERNAME_FIELD__iexact` (allauth's `filter_users_by_username`), as `by_email_sql`.
+    pub(crate) fn by_username_iexact_sql(&self) -> String {
+        let field = quote_ident(&self.username_field);
+        let cond = match self.dialect {
+            Dialect::Sqlite => format!("{field} LIKE ? ESCAPE '\\'"),
+            Dialect::Postgres => format!("UPPER({field}::text) = UPPER($1)"),
+        };
+        format!("{} WHERE {cond} ORDER BY \"id\"", self.select)
+    }
+
+    /// `email = $1` (exact), by id; `None` without an `email` column.
+    pub(crate) fn by_email_exact_sql(&self) -> Option<String> {
+        self.has("email").then(|| {
+            format!(
+                "{} WHERE \"email\" = {} ORDER BY \"id\"",
+                self.select,
+                self.ph(1)
+            )
+        })
+    }
+
+    /// `UPDATE ... SET "email" = $1 WHERE "id" = $2`; `None` without an `email` column.
+    pub(crate) fn set_email_sql(&self) -> Option<String> {
+        self.has("email").then(|| {
+            format!(
+                "UPDATE {} SET \"email\" = {} WHERE \"id\" = {}",
+                self.table,
+                self.ph(1),
+                self.ph(2)
+            )
+        })
+    }
+
+    /// `UPDATE ... SET <col> = $n, ... WHERE "id" = $last` for the columns of `columns` that
+    /// exist (`USERNAME_FIELD` spelled `username`); `None` when none does. The columns kept, in
+    /// order, come back with it.
+    pub(crate) fn update_sql<'c>(&self, columns: &[&'c str]) -> Option<(String, Vec<&'c str>)> {
+        let kept: Vec<&str> = columns
+            .iter()
+            .copied()
+            .filter(|c| *c == "username" || self.has(c))
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let sets: Vec<String> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let name = if *c == "username" {
+                    self.username_field.as_str()
+                } else {
+                    c
+                };
+                format!("{} = {}", quote_ident(name), self.ph(i + 1))
+            })
+            .collect();
+        Some((
+            format!(
+                "UPDATE {} SET {} WHERE \"id\" = {}",
+                self.table,
+                sets.join(", "),
+                self.ph(kept.len() + 1)
+            ),
+            kept,
+        ))
+    }
+
     pub(crate) fn set_password_sql(&self) -> String {
         format!(
             "UPDATE {} SET \"password\" = {} WHERE \"id\" = {}",

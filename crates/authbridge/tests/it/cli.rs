@@ -383,7 +383,7 @@ async fn doctor_passes_a_good_setup_and_prints_the_settings_to_paste() {
         for line in [
             "ok   secret strength:",
             "ok   Django tables:",
-            "ok   authbridge migrations: 4 applied",
+            "ok   authbridge migrations: 5 applied",
             "ok   password hashes: 1 pbkdf2_sha256 hash(es), the preferred hasher",
             "ok   Auth.js secrets: 1 set",
             "ok   service token:",

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod algorithms;
 mod bad_input;
 mod browser;
@@ -11,6 +12,7 @@ mod cancellation;
 mod cli;
 mod clock;
 mod edge;
+mod mail;
 mod mixed_writes;
 mod oidc;
 mod oidc_cli;

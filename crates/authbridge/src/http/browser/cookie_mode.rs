@@ -67,6 +67,22 @@ pub fn refresh_token(
     Ok(raw)
 }
 
+/// The refresh cookie, when cookie mode names one and the request carries it; reading it needs
+/// the double-submit token when `JWT_AUTH_COOKIE_USE_CSRF`.
+pub fn refresh_cookie(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, DrfError> {
+    let browser = &state.settings.cookies;
+    let Some(raw) = browser
+        .refresh_cookie_name()
+        .and_then(|name| cookie_value(headers, &name))
+    else {
+        return Ok(None);
+    };
+    if browser.jwt_auth_cookie_use_csrf {
+        double_submit_check(headers)?;
+    }
+    Ok(Some(raw))
+}
+
 /// Obtain's 200: in cookie mode the refresh token moves into its cookie (and out of the body when
 /// `JWT_AUTH_HTTPONLY`), the access token also into `JWT_AUTH_COOKIE` when set, and a fresh CSRF
 /// token is issued when `JWT_AUTH_COOKIE_USE_CSRF`.
@@ -100,16 +116,7 @@ pub fn respond_logout(
     }
     origin_check(state, headers)?;
     let mut res = json_response(StatusCode::OK, &body);
-    let attrs = Attrs::from_settings(state);
-    if let Some(name) = browser.refresh_cookie_name() {
-        append(
-            &mut res,
-            delete_cookie(&name, &browser.jwt_auth_refresh_cookie_path, attrs),
-        );
-    }
-    if let Some(name) = browser.access_cookie_name() {
-        append(&mut res, delete_cookie(&name, "/", attrs));
-    }
+    clear_token_cookies(state, &mut res);
     Ok(res)
 }
 
@@ -127,40 +134,71 @@ fn respond_with_tokens(
     let Value::Object(mut map) = body else {
         return Ok(json_response(StatusCode::OK, &body));
     };
+    let refresh = map
+        .get("refresh")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let access = map
+        .get("access")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if refresh.is_some() && browser.refresh_cookie_name().is_some() && browser.jwt_auth_httponly {
+        // Rebuilt rather than `remove`d so the other keys keep their order.
+        map = map.into_iter().filter(|(k, _)| k != "refresh").collect();
+    }
+    let mut res = json_response(StatusCode::OK, &Value::Object(map));
+    set_token_cookies(
+        state,
+        headers,
+        &mut res,
+        access.as_deref(),
+        refresh.as_deref(),
+        login,
+    );
+    Ok(res)
+}
+
+/// dj-rest-auth's `set_jwt_cookies` in cookie mode: the refresh token into its cookie, the access
+/// token into `JWT_AUTH_COOKIE` when set, and the CSRF token when `JWT_AUTH_COOKIE_USE_CSRF` (a
+/// fresh one at `login`, else the one the browser has). Nothing outside cookie mode. The caller
+/// has passed `origin_check` and shaped the body.
+pub fn set_token_cookies(
+    state: &AppState,
+    headers: &HeaderMap,
+    res: &mut Response,
+    access: Option<&str>,
+    refresh: Option<&str>,
+    login: bool,
+) {
+    let browser = &state.settings.cookies;
+    if !browser.cookie_mode() {
+        return;
+    }
     let jwt = &state.settings.simple_jwt;
     let attrs = Attrs::from_settings(state);
     let now = state.clock.now().timestamp();
     let mut cookies = Vec::new();
-    if let Some(name) = browser.refresh_cookie_name() {
-        if let Some(Value::String(refresh)) = map.get("refresh") {
-            let path = browser.jwt_auth_refresh_cookie_path.as_str();
-            cookies.push(set_cookie(
-                &name,
-                refresh,
-                jwt.refresh_token_lifetime,
-                now,
-                path,
-                browser.jwt_auth_httponly,
-                attrs,
-            ));
-            if browser.jwt_auth_httponly {
-                // Rebuilt rather than `remove`d so the other keys keep their order.
-                map = map.into_iter().filter(|(k, _)| k != "refresh").collect();
-            }
-        }
+    if let (Some(name), Some(refresh)) = (browser.refresh_cookie_name(), refresh) {
+        cookies.push(set_cookie(
+            &name,
+            refresh,
+            jwt.refresh_token_lifetime,
+            now,
+            browser.jwt_auth_refresh_cookie_path.as_str(),
+            browser.jwt_auth_httponly,
+            attrs,
+        ));
     }
-    if let Some(name) = browser.access_cookie_name() {
-        if let Some(Value::String(access)) = map.get("access") {
-            cookies.push(set_cookie(
-                &name,
-                access,
-                jwt.access_token_lifetime,
-                now,
-                "/",
-                browser.jwt_auth_httponly,
-                attrs,
-            ));
-        }
+    if let (Some(name), Some(access)) = (browser.access_cookie_name(), access) {
+        cookies.push(set_cookie(
+            &name,
+            access,
+            jwt.access_token_lifetime,
+            now,
+            "/",
+            browser.jwt_auth_httponly,
+            attrs,
+        ));
     }
     let csrf_token = browser.jwt_auth_cookie_use_csrf.then(|| {
         let existing = if login {
@@ -181,18 +219,31 @@ fn respond_with_tokens(
             attrs,
         ));
     }
-    let mut res = json_response(StatusCode::OK, &Value::Object(map));
     for cookie in cookies {
-        append(&mut res, cookie);
+        append(res, cookie);
     }
     if let Some(v) = csrf_token.and_then(|t| HeaderValue::from_str(&t).ok()) {
         res.headers_mut().insert(CSRF_HEADER, v);
     }
-    Ok(res)
+}
+
+/// dj-rest-auth's `unset_jwt_cookies`: the auth cookies cleared (nothing outside cookie mode).
+pub fn clear_token_cookies(state: &AppState, res: &mut Response) {
+    let browser = &state.settings.cookies;
+    let attrs = Attrs::from_settings(state);
+    if let Some(name) = browser.refresh_cookie_name() {
+        append(
+            res,
+            delete_cookie(&name, &browser.jwt_auth_refresh_cookie_path, attrs),
+        );
+    }
+    if let Some(name) = browser.access_cookie_name() {
+        append(res, delete_cookie(&name, "/", attrs));
+    }
 }
 
 /// The Origin / Sec-Fetch-Site check with cookie mode's trusted origins.
-fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), DrfError> {
+pub fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), DrfError> {
     let settings = &state.settings;
     csrf::check_with(settings, headers, |origin| {
         settings.trusted_origins.iter().any(|t| t == origin)

@@ -53,8 +53,9 @@ pub fn drf_view_authenticated(
 }
 
 /// A view whose OPTIONS and 405 first pass `Guard` (`()` for none, `JwtUser` for
-/// `IsAuthenticated`).
-fn view<Guard>(
+/// `IsAuthenticated`, an optional authentication for an `AllowAny` view that still runs
+/// `DEFAULT_AUTHENTICATION_CLASSES`).
+pub fn view<Guard>(
     methods: MethodRouter<AppState>,
     allow: &'static str,
     metadata: fn(&AppState) -> Value,
@@ -81,7 +82,10 @@ fn drf_headers(methods: MethodRouter<AppState>, allow: &'static str) -> MethodRo
             async move {
                 let headers = res.headers_mut();
                 headers.insert(header::ALLOW, allow_value);
-                headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+                // A view that touched the session (dj-rest-auth's login) says `Accept, Cookie`.
+                if !headers.contains_key(header::VARY) {
+                    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+                }
                 res
             }
         }))

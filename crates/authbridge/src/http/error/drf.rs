@@ -54,6 +54,13 @@ pub enum DrfError {
     NotAcceptable,
     #[error("Request body too large.")]
     PayloadTooLarge,
+    /// DRF's `Throttled`: 429 with `Retry-After`.
+    #[error("{}", crate::limits::throttled_detail(*.wait))]
+    Throttled { wait: i64 },
+    /// DRF's `ServiceUnavailable` (503, `Retry-After: 1`): every password worker busy, or the
+    /// limiter's store unreachable.
+    #[error("Service temporarily unavailable, try again later.")]
+    Unavailable,
     /// Anything unexpected: logged with its cause, answered without it.
     #[error("internal error: {0}")]
     Internal(Internal),
@@ -100,6 +107,8 @@ impl DrfError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -149,6 +158,14 @@ impl IntoResponse for DrfError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = json_response(status, &self.body());
+        let retry_after = match &self {
+            Self::Throttled { wait } => Some(*wait),
+            Self::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(v) = retry_after.and_then(|w| HeaderValue::from_str(&w.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -189,6 +206,24 @@ mod tests {
         assert_eq!(
             DrfError::MethodNotAllowed(Method::GET).body().to_string(),
             r#"{"detail":"Method \"GET\" not allowed."}"#
+        );
+    }
+
+    #[test]
+    fn throttled_and_unavailable_say_when_to_retry() {
+        let res = DrfError::Throttled { wait: 42 }.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "42");
+        assert_eq!(
+            DrfError::Throttled { wait: 1 }.body().to_string(),
+            r#"{"detail":"Request was throttled. Expected available in 1 second."}"#
+        );
+        let res = DrfError::Unavailable.into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            DrfError::Unavailable.body().to_string(),
+            r#"{"detail":"Service temporarily unavailable, try again later."}"#
         );
     }
 }

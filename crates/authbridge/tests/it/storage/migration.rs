@@ -2,7 +2,8 @@
 
 use super::*;
 
-pub(super) const OWN_TABLES: [&str; 11] = [
+pub(super) const OWN_TABLES: [&str; 12] = [
+    "authbridge_email_outbox",
     "authbridge_login_attempt",
     "authbridge_login_session",
     "authbridge_migrations",
@@ -16,11 +17,12 @@ pub(super) const OWN_TABLES: [&str; 11] = [
     "authbridge_user_state",
 ];
 
-pub(super) const OWN_MIGRATIONS: [&str; 4] = [
+pub(super) const OWN_MIGRATIONS: [&str; 5] = [
     "0001_refresh_families_and_social_accounts",
     "0002_login_attempts",
     "0003_user_state",
     "0004_oidc",
+    "0005_email_outbox",
 ];
 
 pub(super) const DJANGO_TABLES: [&str; 10] = [

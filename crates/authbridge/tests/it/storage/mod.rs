@@ -22,9 +22,11 @@ mod accounts;
 mod attempts;
 mod connect;
 mod ddl;
+mod email_addresses;
 mod inspection;
 mod migration;
 mod oidc;
+mod outbox;
 mod sessions;
 mod tokens;
 mod users;
@@ -297,6 +299,12 @@ conformance!(
     accounts::sync_account_links_and_creates,
     accounts::sync_account_numbers_usernames_within_150_chars,
     accounts::concurrent_syncs_create_one_user,
+    email_addresses::email_address_tables_are_allauths,
+    email_addresses::email_address_tables_follow_a_custom_user_table,
+    email_addresses::signup_writes_the_user_and_its_address_in_one_transaction,
+    email_addresses::concurrent_signups_of_one_name_create_one_user,
+    email_addresses::concurrent_verifications_have_one_winner,
+    email_addresses::user_lookups_follow_allauth,
     tokens::flush_expired_deletes_only_expired_own_rows,
     attempts::login_attempts_are_counted_atomically,
     attempts::login_attempt_periods_restart_and_settle,
@@ -315,6 +323,10 @@ conformance!(
     oidc::oidc_concurrent_redeems_of_one_code_have_one_winner,
     oidc::oidc_login_sessions_expire_and_are_revoked,
     oidc::oidc_consents_are_upserted,
+    outbox::outbox_claims_lease_rows_until_they_expire,
+    outbox::outbox_claims_due_rows_in_order_and_in_batches,
+    outbox::outbox_concurrent_claimers_never_share_a_row,
+    outbox::outbox_dead_rows_wait_for_retry_and_sent_rows_are_pruned,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

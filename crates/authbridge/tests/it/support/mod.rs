@@ -12,6 +12,7 @@
 //!   test its decoder), and their parts decoded;
 //! - [`binary`]: the built `authbridge` binary, run as a command or served on port 0;
 //! - [`bodies`]: simplejwt's exact error bodies;
+//! - [`smtp`]: an SMTP server that records what it receives, can start late and can refuse;
 //! - [`headers`]: reading responses' headers and cookies, whichever client produced them.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod bodies;
 pub mod db;
 pub mod headers;
 pub mod in_process;
+pub mod smtp;
 pub mod tokens;
 
 pub use app::*;
