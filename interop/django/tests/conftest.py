@@ -176,3 +176,15 @@ def ab(stack):
     stack.run_migrate()
     stack.ab = stack.start()
     return stack.ab
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The account differential's counts (tests/test_accounts*.py), when it ran."""
+    diff = sys.modules.get("accounts_diff")
+    if diff is not None and diff.STATS["requests"]:
+        s = diff.STATS
+        terminalreporter.write_line(
+            f"account differential: {s['requests']} requests to both servers ({s['probe_requests']} with Django's "
+            f"answer pinned as recorded), {s['emails']} emails compared, {s['links_checked']} keys and tokens checked "
+            f"by allauth, {s['row_snapshots']} row snapshots"
+        )

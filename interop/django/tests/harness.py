@@ -92,8 +92,9 @@ def make_database(kind: str, tmpdir: Path, label: str) -> Database:
 # Django
 
 
-def django_env(settings_module: str, db: Database) -> dict:
+def django_env(settings_module: str, db: Database, extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not _AUTHBRIDGE_KEYS.match(k)}
+    env.update(extra or {})
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         DATABASE_URL=db.url,
@@ -104,12 +105,12 @@ def django_env(settings_module: str, db: Database) -> dict:
     return env
 
 
-def manage(settings_module: str, db: Database, *args: str, check=True, timeout=300):
+def manage(settings_module: str, db: Database, *args: str, check=True, timeout=300, extra_env=None):
     """Run Django's real `manage.py <args>` against the database; returns CompletedProcess."""
     proc = subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=DJANGO_DIR,
-        env=django_env(settings_module, db),
+        env=django_env(settings_module, db, extra_env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -150,14 +151,14 @@ TRANSPORT_HEADERS = frozenset(
 class DjangoAgent:
     """One Django process (see django_agent.py) bound to a settings module and a database."""
 
-    def __init__(self, settings_module: str, db: Database, log_path: Path):
+    def __init__(self, settings_module: str, db: Database, log_path: Path, extra_env: dict | None = None):
         self.settings_module = settings_module
         self.db = db
         self._log = open(log_path, "w")
         self.proc = subprocess.Popen(
             [PYTHON, str(DJANGO_DIR / "tests" / "django_agent.py")],
             cwd=DJANGO_DIR,
-            env=django_env(settings_module, db),
+            env=django_env(settings_module, db, extra_env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
