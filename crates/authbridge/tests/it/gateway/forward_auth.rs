@@ -116,3 +116,48 @@ async fn in_bearer_mode_the_check_hands_out_a_minted_token() {
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("x-remote-user").is_none());
 }
+
+/// Traefik and Caddy copy the client's headers onto the check and set only `X-Forwarded-Uri`:
+/// a client-sent `X-Original-URI` (or a second copy of either) must not choose the policy.
+#[tokio::test]
+async fn a_client_cannot_choose_the_original_uri_next_to_the_proxys() {
+    let app = TestApp::spawn(
+        "sqlite",
+        &[
+            ("AUTHBRIDGE_TRUSTED_PROXIES", "127.0.0.1"),
+            ("AUTHBRIDGE_GATEWAY_paths", POLICIES),
+        ],
+    )
+    .await;
+    for headers in [
+        [
+            ("x-original-uri", "/public/x"),
+            ("x-forwarded-uri", "/admin/"),
+        ],
+        [
+            ("x-forwarded-uri", "/admin/"),
+            ("x-original-uri", "/public/x"),
+        ],
+        [
+            ("x-forwarded-uri", "/public/x"),
+            ("x-forwarded-uri", "/admin/"),
+        ],
+        [
+            ("x-original-uri", "/public/x"),
+            ("x-original-uri", "/admin/"),
+        ],
+    ] {
+        let res = check(&app, &headers).await;
+        assert_ne!(res.status(), 200, "{headers:?}");
+    }
+    // Two copies that agree are one original URI.
+    let res = check(
+        &app,
+        &[
+            ("x-original-uri", "/public/x?a=1"),
+            ("x-forwarded-uri", "http://app.example/public/x"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+}
