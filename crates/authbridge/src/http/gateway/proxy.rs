@@ -8,7 +8,8 @@
 //!   `PRESERVE_HOST = false` the upstream's own `host:port` is sent instead, and the public host
 //!   is only in `X-Forwarded-Host`.
 //! - **X-Forwarded-For / -Proto / -Host**: the edge middleware (`http::edge`) has already removed
-//!   them unless the peer is one of `AUTHBRIDGE_TRUSTED_PROXIES`; what is left is believed and
+//!   them unless the peer is one of `AUTHBRIDGE_TRUSTED_PROXIES`, and `strip_forwarded` removes
+//!   the spellings Django maps to the same keys (`X_Forwarded_Proto`) and `-Port`; what is left is believed and
 //!   extended: the peer address is appended to `X-Forwarded-For`, `-Proto` (default `http`, the
 //!   listener's scheme) and `-Host` (default the client's `Host`) are set when absent.
 //! - **Timeouts**: `CONNECT_TIMEOUT` to open a connection (else 502); `READ_TIMEOUT` for the
@@ -109,6 +110,44 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
         .collect();
     for name in listed.iter().chain(HOP_BY_HOP.iter()) {
         headers.remove(name);
+    }
+}
+
+/// The `X-Forwarded-*` names Django reads (`SECURE_PROXY_SSL_HEADER`, `USE_X_FORWARDED_HOST`,
+/// `USE_X_FORWARDED_PORT`, and apps reading `X-Forwarded-For`), as `request.META` keys.
+const FORWARDED_KEYS: [&str; 4] = [
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+];
+
+/// Remove what Django would read as an `X-Forwarded-*` header but a trusted proxy did not
+/// send: every spelling with `_` (Django files `X_Forwarded_Proto` under the same key and joins
+/// the values), and from any other peer every spelling at all (the edge middleware has removed
+/// only the exact `X-Forwarded-For`, `-Proto` and `-Host`).
+pub fn strip_forwarded(headers: &mut HeaderMap, trusted_peer: bool) {
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            let n = name.as_str();
+            (!trusted_peer || n.contains('_'))
+                && FORWARDED_KEYS.iter().any(|key| {
+                    let key = &key[5..];
+                    key.len() == n.len()
+                        && key.bytes().zip(n.bytes()).all(|(k, c)| {
+                            k == if c == b'-' {
+                                b'_'
+                            } else {
+                                c.to_ascii_uppercase()
+                            }
+                        })
+                })
+        })
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(&name);
     }
 }
 
