@@ -23,6 +23,9 @@ pub enum GatewayError {
     /// A path whose meaning depends on who normalises it (`/a/../b`).
     #[error("The request path is not acceptable.")]
     BadPath,
+    /// As many WebSockets are joined as `AUTHBRIDGE_MAX_CONNECTIONS` allows.
+    #[error("Too many upgraded connections are open.")]
+    TooManyUpgrades,
 }
 
 impl GatewayError {
@@ -32,6 +35,7 @@ impl GatewayError {
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadPath => StatusCode::BAD_REQUEST,
+            Self::TooManyUpgrades => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -41,6 +45,7 @@ impl GatewayError {
             Self::Timeout => "upstream_timeout",
             Self::TooLarge => "request_too_large",
             Self::BadPath => "bad_path",
+            Self::TooManyUpgrades => "too_many_upgrades",
         }
     }
 }

@@ -55,10 +55,9 @@ impl Gateway {
         Arc::new(Self {
             identity: IdentityConfig::new(state, settings),
             policy: PolicyTable::new(settings),
-            proxy: settings
-                .upstream
-                .as_ref()
-                .map(|upstream| Proxy::new(settings, upstream)),
+            proxy: settings.upstream.as_ref().map(|upstream| {
+                Proxy::new(settings, upstream, state.settings.edge.max_connections)
+            }),
             login_url: settings.login_url.clone(),
         })
     }

@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::config::edge::canonical;
 use crate::config::gateway::{GatewaySettings, Upstream};
@@ -72,6 +72,9 @@ pub struct Proxy {
     preserve_host: bool,
     read_timeout: Duration,
     max_body: u64,
+    /// One permit per joined WebSocket: a tunnel no longer holds a server connection slot, so
+    /// it is counted here (`AUTHBRIDGE_MAX_CONNECTIONS` of them at most).
+    tunnels: Arc<Semaphore>,
 }
 
 /// What `prepare` learned before it cleaned the headers.
@@ -152,7 +155,7 @@ pub fn strip_forwarded(headers: &mut HeaderMap, trusted_peer: bool) {
 }
 
 impl Proxy {
-    pub fn new(settings: &GatewaySettings, upstream: &Upstream) -> Self {
+    pub fn new(settings: &GatewaySettings, upstream: &Upstream, max_tunnels: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(settings.connect_timeout));
         connector.set_nodelay(true);
@@ -168,6 +171,7 @@ impl Proxy {
             preserve_host: settings.preserve_host,
             read_timeout: settings.read_timeout,
             max_body: settings.max_body_bytes,
+            tunnels: Arc::new(Semaphore::new(max_tunnels.max(1))),
         }
     }
 
@@ -186,6 +190,13 @@ impl Proxy {
             streaming.enable();
         }
         self.forwarded(&mut parts, prepared.host.as_ref());
+        let tunnel_permit = match &prepared.upgrade {
+            Some(_) => match self.tunnels.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => return self.failed(GatewayError::TooManyUpgrades, started),
+            },
+            None => None,
+        };
         let client_upgrade = match &prepared.upgrade {
             Some(protocol) => {
                 parts
@@ -266,8 +277,11 @@ impl Proxy {
         record(res.status().as_str(), started);
         if res.status() == StatusCode::SWITCHING_PROTOCOLS {
             let upstream_upgrade = hyper::upgrade::on(&mut res);
-            if let Some(client_upgrade) = client_upgrade {
-                tokio::spawn(tunnel(client_upgrade, upstream_upgrade));
+            if let (Some(client_upgrade), Some(permit)) = (client_upgrade, tunnel_permit) {
+                tokio::spawn(async move {
+                    tunnel(client_upgrade, upstream_upgrade).await;
+                    drop(permit);
+                });
             }
             let (parts, _) = res.into_parts();
             return Response::from_parts(parts, Body::empty());
@@ -324,6 +338,7 @@ impl Proxy {
             GatewayError::Timeout => "timeout",
             GatewayError::TooLarge => "too_large",
             GatewayError::BadPath => "bad_path",
+            GatewayError::TooManyUpgrades => "too_many_upgrades",
         };
         record(outcome, started);
         error.into_response()
