@@ -79,7 +79,7 @@ pub struct Proxy {
 
 /// What `prepare` learned before it cleaned the headers.
 pub struct Prepared {
-    /// The protocol asked for by an HTTP/1.1 `Upgrade` (WebSocket).
+    /// The protocol asked for by an HTTP/1.1 `Upgrade`, when it is `websocket`.
     upgrade: Option<HeaderValue>,
     host: Option<HeaderValue>,
 }
@@ -90,7 +90,10 @@ pub fn prepare(parts: &mut Parts) -> Prepared {
     let upgrade = (parts.version == Version::HTTP_11
         && connection_tokens(&parts.headers).any(|t| t.eq_ignore_ascii_case("upgrade")))
     .then(|| parts.headers.get(header::UPGRADE).cloned())
-    .flatten();
+    .flatten()
+    // WebSocket only: a tunnel for another protocol (`h2c`) would be a raw connection to the
+    // upstream, its requests never authenticated nor cleaned here.
+    .filter(|p| p.as_bytes().eq_ignore_ascii_case(b"websocket"));
     let host = parts.headers.get(header::HOST).cloned();
     remove_hop_by_hop(&mut parts.headers);
     Prepared { upgrade, host }
@@ -511,6 +514,17 @@ mod tests {
         let mut left: Vec<&str> = parts.headers.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["host", "x-kept"]);
+
+        // No upgrade to anything but WebSocket.
+        let mut req = Request::builder()
+            .header("connection", "Upgrade, HTTP2-Settings")
+            .header("upgrade", "h2c")
+            .body(())
+            .expect("request");
+        *req.version_mut() = Version::HTTP_11;
+        let (mut parts, ()) = req.into_parts();
+        assert!(prepare(&mut parts).upgrade.is_none());
+        assert!(parts.headers.get("upgrade").is_none());
 
         // No upgrade without `Connection: upgrade`, nor over HTTP/2.
         let (mut parts, ()) = Request::builder()

@@ -242,3 +242,27 @@ async fn forwarded_headers_cannot_be_spoofed_in_another_spelling() {
     assert!(!names.contains(&"x-forwarded-port"), "{names:?}");
     assert_eq!(seen(&echo, "x-forwarded-proto"), ["http"]);
 }
+
+/// Only WebSocket upgrades are passed on. An upstream that accepts `Upgrade: h2c` (hypercorn)
+/// would otherwise hand the client a raw HTTP/2 connection to Django behind the gateway's
+/// back: every request on it unchecked, with any `X-Remote-User` it likes.
+#[tokio::test]
+async fn only_websocket_upgrades_reach_the_upstream() {
+    let upstream = Upstream::start().await;
+    let app = spawn(&upstream, &[]).await;
+    let res = app
+        .client
+        .get(app.url("/echo"))
+        .header("connection", "Upgrade, HTTP2-Settings")
+        .header("upgrade", "h2c")
+        .header("http2-settings", "AAMAAABkAARAAAAAAAIAAAAA")
+        .send()
+        .await
+        .expect("request");
+    let (status, echo) = json_of(res).await;
+    assert_eq!(status, 200);
+    assert!(seen(&echo, "upgrade").is_empty(), "{echo}");
+    assert!(seen(&echo, "connection")
+        .iter()
+        .all(|v| !v.to_ascii_lowercase().contains("upgrade")));
+}
