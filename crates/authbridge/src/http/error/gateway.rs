@@ -26,6 +26,10 @@ pub enum GatewayError {
     /// As many WebSockets are joined as `AUTHBRIDGE_MAX_CONNECTIONS` allows.
     #[error("Too many upgraded connections are open.")]
     TooManyUpgrades,
+    /// A forward-auth check carries a client-sent identity header (any spelling Django maps to
+    /// the same key).
+    #[error("The request carries an identity header.")]
+    IdentityHeader,
 }
 
 impl GatewayError {
@@ -36,6 +40,7 @@ impl GatewayError {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadPath => StatusCode::BAD_REQUEST,
             Self::TooManyUpgrades => StatusCode::SERVICE_UNAVAILABLE,
+            Self::IdentityHeader => StatusCode::FORBIDDEN,
         }
     }
 
@@ -46,6 +51,7 @@ impl GatewayError {
             Self::TooLarge => "request_too_large",
             Self::BadPath => "bad_path",
             Self::TooManyUpgrades => "too_many_upgrades",
+            Self::IdentityHeader => "identity_header",
         }
     }
 }

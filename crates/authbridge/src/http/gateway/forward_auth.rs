@@ -4,7 +4,8 @@
 //! and Caddy ask with `GET`. The proxy asks with the
 //! client's headers (cookies, `Authorization`); the answer is `200` with the identity headers
 //! (or, in `bearer` mode, `Authorization: Bearer <minted token>`) for the proxy to copy onto the
-//! request it forwards, or simplejwt's `401` / DRF's `403`.
+//! request it forwards, or simplejwt's `401` / DRF's `403`; a check carrying a client-sent
+//! identity header (any spelling) is `403`.
 //!
 //! The policy is that of the original request's path, from `X-Original-URI` (nginx) or
 //! `X-Forwarded-Uri` (Traefik, Caddy), believed only from `AUTHBRIDGE_TRUSTED_PROXIES`; without
@@ -88,6 +89,11 @@ fn path_of(uri: &str) -> &str {
 }
 
 async fn check(gateway: &Gateway, state: &AppState, mut parts: Parts) -> Response {
+    // The check carries the client's headers; an identity header among them is forged, and the
+    // proxy may pass spellings of it it does not replace (`X_Remote_User`) on to Django.
+    if gateway.identity.carries_identity(&parts.headers) {
+        return GatewayError::IdentityHeader.into_response();
+    }
     let original = match original_path(state, &parts) {
         Ok(original) => original,
         Err(e) => return e.into_response(),

@@ -342,6 +342,7 @@ impl Proxy {
             GatewayError::TooLarge => "too_large",
             GatewayError::BadPath => "bad_path",
             GatewayError::TooManyUpgrades => "too_many_upgrades",
+            GatewayError::IdentityHeader => "identity_header",
         };
         record(outcome, started);
         error.into_response()
