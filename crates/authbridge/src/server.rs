@@ -6,6 +6,8 @@
 //!   on any connection (HTTP/2's preface included) must start within it too;
 //! - **idle**: a connection with no request in progress is closed `idle_timeout` after its last
 //!   request ended (HTTP/2 pings do not count as activity);
+//! - **response**: a response whose next frame the client does not take (it stops reading) for
+//!   `idle_timeout` is cut;
 //! - **body read**: a request body must be complete `body_read_timeout` after its headers; a body
 //!   that trickles is cut off, the request answered `408` (HTTP/1: with `Connection: close`);
 //! - **HTTP/2**: bounded concurrent streams and header-list size; HTTP/1's read buffer (and so its
@@ -197,6 +199,10 @@ struct ActivityState {
     /// Since when nothing is in flight (the connection's start before its first request).
     idle_since: Instant,
     any_request: bool,
+    /// Since when a response's last frame waits for the client to take it (hyper asks for the
+    /// next one only once the socket has room): a client that stops reading is cut after
+    /// `idle_timeout`.
+    sending_since: Option<Instant>,
 }
 
 impl Activity {
@@ -206,6 +212,7 @@ impl Activity {
                 in_flight: 0,
                 idle_since: Instant::now(),
                 any_request: false,
+                sending_since: None,
             }),
             changed: Notify::new(),
         }
@@ -224,7 +231,7 @@ impl Activity {
     fn deadline(&self, limits: &Limits) -> Option<Instant> {
         self.with(|s| {
             if s.in_flight > 0 {
-                None
+                s.sending_since.map(|t| t + limits.idle_timeout)
             } else if s.any_request {
                 Some(s.idle_since + limits.idle_timeout)
             } else {
@@ -246,12 +253,28 @@ impl Activity {
 /// One request in progress; dropped when its response is ready or it is abandoned.
 struct InFlight(Arc<Activity>);
 
+impl InFlight {
+    /// A frame was handed to hyper (`true`: until it asks for the next one, the client is the one
+    /// to wait for), or hyper asks for the next (`false`).
+    fn sending(&self, waiting: bool) {
+        let changed = self.0.with(|s| {
+            let was = s.sending_since.is_some();
+            s.sending_since = waiting.then(Instant::now);
+            waiting && !was
+        });
+        if changed {
+            self.0.changed.notify_waiters();
+        }
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.with(|s| {
             s.in_flight = s.in_flight.saturating_sub(1);
             if s.in_flight == 0 {
                 s.idle_since = Instant::now();
+                s.sending_since = None;
             }
         });
         self.0.changed.notify_waiters();
@@ -432,9 +455,18 @@ impl hyper::body::Body for GuardedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Some(in_flight) = &self.in_flight {
+            in_flight.sending(false);
+        }
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
-            self.in_flight = None;
+        match &polled {
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.in_flight = None,
+            Poll::Ready(Some(Ok(_))) => {
+                if let Some(in_flight) = &self.in_flight {
+                    in_flight.sending(true);
+                }
+            }
+            Poll::Pending => {}
         }
         polled
     }

@@ -23,6 +23,13 @@ pub enum GatewayError {
     /// A path whose meaning depends on who normalises it (`/a/../b`).
     #[error("The request path is not acceptable.")]
     BadPath,
+    /// As many WebSockets are joined as `AUTHBRIDGE_MAX_CONNECTIONS` allows.
+    #[error("Too many upgraded connections are open.")]
+    TooManyUpgrades,
+    /// A forward-auth check carries a client-sent identity header (any spelling Django maps to
+    /// the same key).
+    #[error("The request carries an identity header.")]
+    IdentityHeader,
 }
 
 impl GatewayError {
@@ -32,6 +39,8 @@ impl GatewayError {
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadPath => StatusCode::BAD_REQUEST,
+            Self::TooManyUpgrades => StatusCode::SERVICE_UNAVAILABLE,
+            Self::IdentityHeader => StatusCode::FORBIDDEN,
         }
     }
 
@@ -41,6 +50,8 @@ impl GatewayError {
             Self::Timeout => "upstream_timeout",
             Self::TooLarge => "request_too_large",
             Self::BadPath => "bad_path",
+            Self::TooManyUpgrades => "too_many_upgrades",
+            Self::IdentityHeader => "identity_header",
         }
     }
 }

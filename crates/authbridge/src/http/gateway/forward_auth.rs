@@ -4,7 +4,8 @@
 //! and Caddy ask with `GET`. The proxy asks with the
 //! client's headers (cookies, `Authorization`); the answer is `200` with the identity headers
 //! (or, in `bearer` mode, `Authorization: Bearer <minted token>`) for the proxy to copy onto the
-//! request it forwards, or simplejwt's `401` / DRF's `403`.
+//! request it forwards, or simplejwt's `401` / DRF's `403`; a check carrying a client-sent
+//! identity header (any spelling) is `403`.
 //!
 //! The policy is that of the original request's path, from `X-Original-URI` (nginx) or
 //! `X-Forwarded-Uri` (Traefik, Caddy), believed only from `AUTHBRIDGE_TRUSTED_PROXIES`; without
@@ -44,21 +45,39 @@ pub fn routes(gateway: Arc<Gateway>) -> Router<AppState> {
     )
 }
 
-/// The original request's path, when a trusted proxy tells it.
-fn original_path(state: &AppState, parts: &Parts) -> Option<String> {
-    let peer = parts
+/// The original request's path, when a trusted proxy tells it: `Err` when the copies of
+/// `X-Original-URI` and `X-Forwarded-Uri` disagree (Traefik and Caddy pass the client's headers
+/// on and set only `X-Forwarded-Uri`, so a client-sent `X-Original-URI` must not choose).
+fn original_path(state: &AppState, parts: &Parts) -> Result<Option<String>, GatewayError> {
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| canonical(c.0.ip()))?;
+        .map(|c| canonical(c.0.ip()))
+    else {
+        return Ok(None);
+    };
     if !state.settings.edge.is_trusted_proxy(peer) {
-        return None;
+        return Ok(None);
     }
-    let uri = ORIGINAL_URI
+    let mut found: Option<&str> = None;
+    for value in ORIGINAL_URI
         .iter()
-        .find_map(|name| parts.headers.get(name))?
-        .to_str()
-        .ok()?;
-    // `/path?query` (nginx's `$request_uri`), or an absolute URL.
+        .flat_map(|name| parts.headers.get_all(name))
+    {
+        let path = value
+            .to_str()
+            .map(path_of)
+            .map_err(|_| GatewayError::BadPath)?;
+        match found {
+            Some(seen) if seen != path => return Err(GatewayError::BadPath),
+            _ => found = Some(path),
+        }
+    }
+    Ok(found.map(str::to_string))
+}
+
+/// The path of `/path?query` (nginx's `$request_uri`) or of an absolute URL.
+fn path_of(uri: &str) -> &str {
     let path = match uri.find("://") {
         Some(i) => {
             let rest = &uri[i + 3..];
@@ -66,11 +85,20 @@ fn original_path(state: &AppState, parts: &Parts) -> Option<String> {
         }
         None => uri,
     };
-    Some(path.split(['?', '#']).next().unwrap_or("/").to_string())
+    path.split(['?', '#']).next().unwrap_or("/")
 }
 
 async fn check(gateway: &Gateway, state: &AppState, mut parts: Parts) -> Response {
-    let decision = match original_path(state, &parts) {
+    // The check carries the client's headers; an identity header among them is forged, and the
+    // proxy may pass spellings of it it does not replace (`X_Remote_User`) on to Django.
+    if gateway.identity.carries_identity(&parts.headers) {
+        return GatewayError::IdentityHeader.into_response();
+    }
+    let original = match original_path(state, &parts) {
+        Ok(original) => original,
+        Err(e) => return e.into_response(),
+    };
+    let decision = match original {
         Some(raw) => match normalize(&raw) {
             Some(path) => gateway.policy.decide(&path),
             None => return GatewayError::BadPath.into_response(),

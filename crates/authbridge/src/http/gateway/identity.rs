@@ -39,6 +39,8 @@ pub struct IdentityConfig {
     pub email_header: HeaderName,
     /// `request.META` keys no client may set (see the module documentation), all `HTTP_…`.
     stripped: Vec<String>,
+    /// Those of them that name the user (`Authorization` excepted: it is a credential).
+    identity_keys: Vec<String>,
     /// Where a minted token goes, and its scheme (`bearer` mode).
     token_header: HeaderName,
     token_scheme: String,
@@ -61,24 +63,32 @@ impl IdentityConfig {
         let token_header =
             HeaderName::from_bytes(jwt_header_name(&jwt.auth_header_name).as_bytes())
                 .unwrap_or(axum::http::header::AUTHORIZATION);
-        let mut names = vec![
+        let keys = |names: &[HeaderName]| {
+            let mut out = Vec::new();
+            for name in names {
+                let key = meta_key(name);
+                out.push(format!("HTTP_{key}"));
+                out.push(key);
+            }
+            out.sort();
+            out.dedup();
+            out
+        };
+        let identity_keys = keys(&[
             settings.user_header.clone(),
             settings.user_id_header.clone(),
             settings.email_header.clone(),
             HeaderName::from_static("remote-user"),
-        ];
+        ]);
+        let mut stripped = identity_keys.clone();
         if settings.identity == IdentityMode::Bearer {
-            names.push(axum::http::header::AUTHORIZATION);
-            names.push(token_header.clone());
+            stripped.extend(keys(&[
+                axum::http::header::AUTHORIZATION,
+                token_header.clone(),
+            ]));
+            stripped.sort();
+            stripped.dedup();
         }
-        let mut stripped = Vec::new();
-        for name in &names {
-            let key = meta_key(name);
-            stripped.push(format!("HTTP_{key}"));
-            stripped.push(key);
-        }
-        stripped.sort();
-        stripped.dedup();
         debug_assert!(stripped.iter().all(|k| k.starts_with("HTTP_")));
         let mut token_rules = state.tokens.rules.clone();
         token_rules.access_lifetime = settings.token_lifetime;
@@ -88,6 +98,7 @@ impl IdentityConfig {
             user_id_header: settings.user_id_header.clone(),
             email_header: settings.email_header.clone(),
             stripped,
+            identity_keys,
             token_header,
             token_scheme: jwt
                 .auth_header_types
@@ -97,6 +108,15 @@ impl IdentityConfig {
             token_rules,
             pages: Arc::new(PageContext::new(&state.settings, &*state.random)),
         }
+    }
+
+    /// Whether the client sent any spelling of an identity header (`Authorization` aside).
+    pub fn carries_identity(&self, headers: &HeaderMap) -> bool {
+        headers.keys().any(|name| {
+            self.identity_keys
+                .iter()
+                .any(|key| is_meta_key(name.as_str(), key))
+        })
     }
 
     /// Remove every client-sent identity header (see the module documentation).

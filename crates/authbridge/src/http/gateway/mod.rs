@@ -10,16 +10,18 @@ mod identity;
 mod policy;
 mod proxy;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use forward_auth::PATH as CHECK_PATH;
 pub use identity::strip_meta_keys;
 
+use crate::config::edge::canonical;
 use crate::config::gateway::Policy;
 use crate::http::error::GatewayError;
 use crate::http::{AppState, DrfError};
@@ -53,10 +55,9 @@ impl Gateway {
         Arc::new(Self {
             identity: IdentityConfig::new(state, settings),
             policy: PolicyTable::new(settings),
-            proxy: settings
-                .upstream
-                .as_ref()
-                .map(|upstream| Proxy::new(settings, upstream)),
+            proxy: settings.upstream.as_ref().map(|upstream| {
+                Proxy::new(settings, upstream, state.settings.edge.max_connections)
+            }),
             login_url: settings.login_url.clone(),
         })
     }
@@ -142,6 +143,11 @@ pub async fn handle(gateway: Arc<Gateway>, state: AppState, req: Request) -> Res
     };
     // Hop-by-hop first: a client could name an identity header in `Connection`.
     let prepared = proxy::prepare(&mut parts);
+    let trusted_peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| state.settings.edge.is_trusted_proxy(canonical(c.0.ip())));
+    proxy::strip_forwarded(&mut parts.headers, trusted_peer);
     gateway.identity.strip(&mut parts.headers);
     if let Some(user) = &user {
         match gateway.identity.identity_headers(&state, user) {

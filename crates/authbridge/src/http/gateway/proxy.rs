@@ -8,7 +8,8 @@
 //!   `PRESERVE_HOST = false` the upstream's own `host:port` is sent instead, and the public host
 //!   is only in `X-Forwarded-Host`.
 //! - **X-Forwarded-For / -Proto / -Host**: the edge middleware (`http::edge`) has already removed
-//!   them unless the peer is one of `AUTHBRIDGE_TRUSTED_PROXIES`; what is left is believed and
+//!   them unless the peer is one of `AUTHBRIDGE_TRUSTED_PROXIES`, and `strip_forwarded` removes
+//!   the spellings Django maps to the same keys (`X_Forwarded_Proto`) and `-Port`; what is left is believed and
 //!   extended: the peer address is appended to `X-Forwarded-For`, `-Proto` (default `http`, the
 //!   listener's scheme) and `-Host` (default the client's `Host`) are set when absent.
 //! - **Timeouts**: `CONNECT_TIMEOUT` to open a connection (else 502); `READ_TIMEOUT` for the
@@ -37,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::config::edge::canonical;
 use crate::config::gateway::{GatewaySettings, Upstream};
@@ -71,11 +72,14 @@ pub struct Proxy {
     preserve_host: bool,
     read_timeout: Duration,
     max_body: u64,
+    /// One permit per joined WebSocket: a tunnel no longer holds a server connection slot, so
+    /// it is counted here (`AUTHBRIDGE_MAX_CONNECTIONS` of them at most).
+    tunnels: Arc<Semaphore>,
 }
 
 /// What `prepare` learned before it cleaned the headers.
 pub struct Prepared {
-    /// The protocol asked for by an HTTP/1.1 `Upgrade` (WebSocket).
+    /// The protocol asked for by an HTTP/1.1 `Upgrade`, when it is `websocket`.
     upgrade: Option<HeaderValue>,
     host: Option<HeaderValue>,
 }
@@ -86,7 +90,10 @@ pub fn prepare(parts: &mut Parts) -> Prepared {
     let upgrade = (parts.version == Version::HTTP_11
         && connection_tokens(&parts.headers).any(|t| t.eq_ignore_ascii_case("upgrade")))
     .then(|| parts.headers.get(header::UPGRADE).cloned())
-    .flatten();
+    .flatten()
+    // WebSocket only: a tunnel for another protocol (`h2c`) would be a raw connection to the
+    // upstream, its requests never authenticated nor cleaned here.
+    .filter(|p| p.as_bytes().eq_ignore_ascii_case(b"websocket"));
     let host = parts.headers.get(header::HOST).cloned();
     remove_hop_by_hop(&mut parts.headers);
     Prepared { upgrade, host }
@@ -112,8 +119,46 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// The `X-Forwarded-*` names Django reads (`SECURE_PROXY_SSL_HEADER`, `USE_X_FORWARDED_HOST`,
+/// `USE_X_FORWARDED_PORT`, and apps reading `X-Forwarded-For`), as `request.META` keys.
+const FORWARDED_KEYS: [&str; 4] = [
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+];
+
+/// Remove what Django would read as an `X-Forwarded-*` header but a trusted proxy did not
+/// send: every spelling with `_` (Django files `X_Forwarded_Proto` under the same key and joins
+/// the values), and from any other peer every spelling at all (the edge middleware has removed
+/// only the exact `X-Forwarded-For`, `-Proto` and `-Host`).
+pub fn strip_forwarded(headers: &mut HeaderMap, trusted_peer: bool) {
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            let n = name.as_str();
+            (!trusted_peer || n.contains('_'))
+                && FORWARDED_KEYS.iter().any(|key| {
+                    let key = &key[5..];
+                    key.len() == n.len()
+                        && key.bytes().zip(n.bytes()).all(|(k, c)| {
+                            k == if c == b'-' {
+                                b'_'
+                            } else {
+                                c.to_ascii_uppercase()
+                            }
+                        })
+                })
+        })
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(&name);
+    }
+}
+
 impl Proxy {
-    pub fn new(settings: &GatewaySettings, upstream: &Upstream) -> Self {
+    pub fn new(settings: &GatewaySettings, upstream: &Upstream, max_tunnels: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(settings.connect_timeout));
         connector.set_nodelay(true);
@@ -129,6 +174,7 @@ impl Proxy {
             preserve_host: settings.preserve_host,
             read_timeout: settings.read_timeout,
             max_body: settings.max_body_bytes,
+            tunnels: Arc::new(Semaphore::new(max_tunnels.max(1))),
         }
     }
 
@@ -147,6 +193,13 @@ impl Proxy {
             streaming.enable();
         }
         self.forwarded(&mut parts, prepared.host.as_ref());
+        let tunnel_permit = match &prepared.upgrade {
+            Some(_) => match self.tunnels.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => return self.failed(GatewayError::TooManyUpgrades, started),
+            },
+            None => None,
+        };
         let client_upgrade = match &prepared.upgrade {
             Some(protocol) => {
                 parts
@@ -227,8 +280,11 @@ impl Proxy {
         record(res.status().as_str(), started);
         if res.status() == StatusCode::SWITCHING_PROTOCOLS {
             let upstream_upgrade = hyper::upgrade::on(&mut res);
-            if let Some(client_upgrade) = client_upgrade {
-                tokio::spawn(tunnel(client_upgrade, upstream_upgrade));
+            if let (Some(client_upgrade), Some(permit)) = (client_upgrade, tunnel_permit) {
+                tokio::spawn(async move {
+                    tunnel(client_upgrade, upstream_upgrade).await;
+                    drop(permit);
+                });
             }
             let (parts, _) = res.into_parts();
             return Response::from_parts(parts, Body::empty());
@@ -285,6 +341,8 @@ impl Proxy {
             GatewayError::Timeout => "timeout",
             GatewayError::TooLarge => "too_large",
             GatewayError::BadPath => "bad_path",
+            GatewayError::TooManyUpgrades => "too_many_upgrades",
+            GatewayError::IdentityHeader => "identity_header",
         };
         record(outcome, started);
         error.into_response()
@@ -457,6 +515,17 @@ mod tests {
         let mut left: Vec<&str> = parts.headers.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["host", "x-kept"]);
+
+        // No upgrade to anything but WebSocket.
+        let mut req = Request::builder()
+            .header("connection", "Upgrade, HTTP2-Settings")
+            .header("upgrade", "h2c")
+            .body(())
+            .expect("request");
+        *req.version_mut() = Version::HTTP_11;
+        let (mut parts, ()) = req.into_parts();
+        assert!(prepare(&mut parts).upgrade.is_none());
+        assert!(parts.headers.get("upgrade").is_none());
 
         // No upgrade without `Connection: upgrade`, nor over HTTP/2.
         let (mut parts, ()) = Request::builder()

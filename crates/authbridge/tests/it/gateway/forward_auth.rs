@@ -116,3 +116,90 @@ async fn in_bearer_mode_the_check_hands_out_a_minted_token() {
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("x-remote-user").is_none());
 }
+
+/// Traefik and Caddy copy the client's headers onto the check and set only `X-Forwarded-Uri`:
+/// a client-sent `X-Original-URI` (or a second copy of either) must not choose the policy.
+#[tokio::test]
+async fn a_client_cannot_choose_the_original_uri_next_to_the_proxys() {
+    let app = TestApp::spawn(
+        "sqlite",
+        &[
+            ("AUTHBRIDGE_TRUSTED_PROXIES", "127.0.0.1"),
+            ("AUTHBRIDGE_GATEWAY_paths", POLICIES),
+        ],
+    )
+    .await;
+    for headers in [
+        [
+            ("x-original-uri", "/public/x"),
+            ("x-forwarded-uri", "/admin/"),
+        ],
+        [
+            ("x-forwarded-uri", "/admin/"),
+            ("x-original-uri", "/public/x"),
+        ],
+        [
+            ("x-forwarded-uri", "/public/x"),
+            ("x-forwarded-uri", "/admin/"),
+        ],
+        [
+            ("x-original-uri", "/public/x"),
+            ("x-original-uri", "/admin/"),
+        ],
+    ] {
+        let res = check(&app, &headers).await;
+        assert_ne!(res.status(), 200, "{headers:?}");
+    }
+    // Two copies that agree are one original URI.
+    let res = check(
+        &app,
+        &[
+            ("x-original-uri", "/public/x?a=1"),
+            ("x-forwarded-uri", "http://app.example/public/x"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+}
+
+/// The check carries the client's own headers (nginx's subrequest, Traefik and Caddy copy them),
+/// and the proxy replaces only the spellings it is told: `X_Remote_User` or the ASGI
+/// `Http-X-Remote-User` would reach Django beside them. A check that carries any spelling of an
+/// identity header is the client's forgery: refused (403, which every proxy passes on).
+#[tokio::test]
+async fn a_check_carrying_a_client_sent_identity_header_is_refused() {
+    let app = TestApp::spawn(
+        "sqlite",
+        &[
+            crate::support::FAST_HASHER,
+            ("AUTHBRIDGE_TRUSTED_PROXIES", "127.0.0.1"),
+            ("AUTHBRIDGE_GATEWAY_paths", POLICIES),
+        ],
+    )
+    .await;
+    app.create_user("ann", PASSWORD, true).await;
+    let (_, access) = app.login("ann", PASSWORD).await;
+    let bearer = format!("Bearer {access}");
+    for spoof in [
+        "X_Remote_User",
+        "Http-X-Remote-User",
+        "x-remote-user",
+        "Remote-User",
+    ] {
+        for original in ["/public/x", "/private/"] {
+            let res = check(
+                &app,
+                &[
+                    ("authorization", &bearer),
+                    ("x-original-uri", original),
+                    (spoof, "admin"),
+                ],
+            )
+            .await;
+            assert_eq!(res.status(), 403, "{spoof} on {original}");
+            assert!(res.headers().get("x-remote-user").is_none());
+        }
+    }
+    let res = check(&app, &[("authorization", &bearer)]).await;
+    assert_eq!(res.status(), 200);
+}

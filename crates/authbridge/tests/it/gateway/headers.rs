@@ -201,3 +201,68 @@ async fn authbridges_own_routes_answer_first_and_the_host_check_covers_proxied_p
     let res = app.client.get(app.url("/api/me/")).send().await.expect("r");
     assert_eq!(res.headers()["x-frame-options"], "DENY");
 }
+
+/// Django files `X_Forwarded_Proto` under the same `request.META` key as `X-Forwarded-Proto`
+/// (WSGI servers that keep `_` headers, and ASGI always), and reads the first of the joined
+/// values for `SECURE_PROXY_SSL_HEADER`; `X-Forwarded-Port` is `USE_X_FORWARDED_PORT`'s. From
+/// a client that is not a trusted proxy, no spelling of them may reach Django but authbridge's.
+#[tokio::test]
+async fn forwarded_headers_cannot_be_spoofed_in_another_spelling() {
+    let upstream = Upstream::start().await;
+    let app = spawn(&upstream, &[]).await;
+    let res = app
+        .client
+        .get(app.url("/echo"))
+        .header("x_forwarded_proto", "https")
+        .header("X_Forwarded_Host", "evil.example")
+        .header("x_forwarded_for", "6.6.6.6")
+        .header("x-forwarded-port", "443")
+        .header("x_forwarded_port", "443")
+        .send()
+        .await
+        .expect("request");
+    let (status, echo) = json_of(res).await;
+    assert_eq!(status, 200);
+    let forwarded: Vec<(String, String)> = seen_headers(&echo)
+        .into_iter()
+        .filter(|(n, _)| {
+            n.to_ascii_uppercase()
+                .replace('-', "_")
+                .starts_with("X_FORWARDED_")
+        })
+        .collect();
+    let names: Vec<&str> = forwarded.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        forwarded.iter().all(|(n, v)| n.starts_with("x-forwarded-")
+            && !v.contains("6.6.6.6")
+            && v != "https"
+            && v != "evil.example"),
+        "{forwarded:?}"
+    );
+    assert!(!names.contains(&"x-forwarded-port"), "{names:?}");
+    assert_eq!(seen(&echo, "x-forwarded-proto"), ["http"]);
+}
+
+/// Only WebSocket upgrades are passed on. An upstream that accepts `Upgrade: h2c` (hypercorn)
+/// would otherwise hand the client a raw HTTP/2 connection to Django behind the gateway's
+/// back: every request on it unchecked, with any `X-Remote-User` it likes.
+#[tokio::test]
+async fn only_websocket_upgrades_reach_the_upstream() {
+    let upstream = Upstream::start().await;
+    let app = spawn(&upstream, &[]).await;
+    let res = app
+        .client
+        .get(app.url("/echo"))
+        .header("connection", "Upgrade, HTTP2-Settings")
+        .header("upgrade", "h2c")
+        .header("http2-settings", "AAMAAABkAARAAAAAAAIAAAAA")
+        .send()
+        .await
+        .expect("request");
+    let (status, echo) = json_of(res).await;
+    assert_eq!(status, 200);
+    assert!(seen(&echo, "upgrade").is_empty(), "{echo}");
+    assert!(seen(&echo, "connection")
+        .iter()
+        .all(|v| !v.to_ascii_lowercase().contains("upgrade")));
+}

@@ -150,3 +150,30 @@ async fn websocket_upgrades_pass_through() {
     assert_eq!(echoed, Message::binary(vec![1u8, 2, 3]));
     socket.close(None).await.expect("close");
 }
+
+/// A joined WebSocket no longer holds one of the server's connection slots, so the tunnels are
+/// capped by their own count (`AUTHBRIDGE_MAX_CONNECTIONS` of them): past it an upgrade is
+/// refused with a 503 before Django is asked, and plain requests are still served.
+#[tokio::test]
+async fn open_websockets_are_bounded() {
+    let upstream = Upstream::start().await;
+    let app = spawn(&upstream, &[("AUTHBRIDGE_MAX_CONNECTIONS", "2")]).await;
+    let url = format!("ws://{}/ws", app.addr);
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let (socket, _) = tokio_tungstenite::connect_async(&url)
+            .await
+            .expect("upgrade within the cap");
+        open.push(socket);
+    }
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), 503);
+        }
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("a third WebSocket was joined past the cap of 2"),
+    }
+    let res = app.client.get(app.url("/echo")).send().await.expect("r");
+    assert_eq!(res.status(), 200);
+    drop(open);
+}

@@ -73,3 +73,52 @@ async fn a_download_in_progress_is_not_an_idle_connection() {
     }
     assert_eq!(received, total);
 }
+
+/// A client that stops reading a download (slowloris on the response) held its connection, and
+/// Django's worker behind it, for ever: hyper waits on the socket and nothing timed it. A
+/// response the client takes no more of for the idle timeout is cut.
+#[tokio::test]
+async fn a_client_that_stops_reading_a_download_is_cut() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = Upstream::start().await;
+    let app = spawn(
+        &upstream,
+        &[
+            ("AUTHBRIDGE_IDLE_TIMEOUT", "300ms"),
+            ("AUTHBRIDGE_HEADER_READ_TIMEOUT", "10"),
+        ],
+    )
+    .await;
+    upstream.signals.download_go.notify_one();
+    let total: u64 = 64 * 1024 * 1024;
+    let mut socket = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    socket
+        .write_all(
+            format!("GET /download?bytes={total} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes(),
+        )
+        .await
+        .expect("write");
+    // Not reading: the socket buffers fill, then the server can send nothing more.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut received = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received += n as u64,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the connection was still open after {received} bytes"
+    );
+    assert!(
+        received < total / 2,
+        "the whole download came after the stall: {received} bytes"
+    );
+}
