@@ -113,6 +113,27 @@ pub(crate) const ACCOUNT_MIGRATIONS: &[&str] = &[
 /// Adapt allauth's DDL (written for `auth_user`) to a custom user table, as `token_blacklist_ddl`
 /// does for simplejwt's.
 pub(crate) fn account_ddl(ddl: &str, users: &UserTable, user_id_type: &str) -> String {
+    let fk = UserFk {
+        name: "\"account_emailaddress_user_id_2c513194_fk_auth_user_id\"",
+        table: "account_emailaddress",
+        hash: "2c513194",
+        null: "NOT NULL",
+    };
+    user_fk_ddl(ddl, users, user_id_type, &fk)
+}
+
+/// A `user_id` foreign key to `auth_user` in a Django app's DDL: its constraint's name there,
+/// the table and Django's hash its name for another user table is made of, and its nullability.
+struct UserFk {
+    name: &'static str,
+    table: &'static str,
+    hash: &'static str,
+    null: &'static str,
+}
+
+/// `ddl` with its `user_id` foreign key pointed at `users`' table (Django's name for the
+/// constraint, the target's id type); unchanged for `auth_user`.
+fn user_fk_ddl(ddl: &str, users: &UserTable, user_id_type: &str, fk: &UserFk) -> String {
     if users.table == "auth_user" {
         return ddl.to_string();
     }
@@ -121,18 +142,18 @@ pub(crate) fn account_ddl(ddl: &str, users: &UserTable, user_id_type: &str) -> S
         &format!("REFERENCES {} (\"id\")", quote_ident(&users.table)),
     )
     .replace(
-        "\"account_emailaddress_user_id_2c513194_fk_auth_user_id\"",
+        fk.name,
         &quote_ident(&django_fk_name(
-            "account_emailaddress",
+            fk.table,
             "user_id",
-            "2c513194",
+            fk.hash,
             &users.table,
             "id",
         )),
     )
     .replace(
-        "\"user_id\" integer NOT NULL",
-        &format!("\"user_id\" {user_id_type} NOT NULL"),
+        &format!("\"user_id\" integer {}", fk.null),
+        &format!("\"user_id\" {user_id_type} {}", fk.null),
     )
 }
 
@@ -208,27 +229,13 @@ pub(crate) fn plan_django(existing: &HashSet<String>, users: &UserTable) -> Resu
 /// generate it for `user = ForeignKey(AUTH_USER_MODEL)`: the FK targets that table and, on
 /// PostgreSQL, gets Django's name for it and the target's id type.
 pub(crate) fn token_blacklist_ddl(ddl: &str, users: &UserTable, user_id_type: &str) -> String {
-    if users.table == "auth_user" {
-        return ddl.to_string();
-    }
-    ddl.replace(
-        "REFERENCES \"auth_user\" (\"id\")",
-        &format!("REFERENCES {} (\"id\")", quote_ident(&users.table)),
-    )
-    .replace(
-        "\"token_blacklist_outs_user_id_83bc629a_fk_auth_user\"",
-        &quote_ident(&django_fk_name(
-            "token_blacklist_outstandingtoken",
-            "user_id",
-            "83bc629a",
-            &users.table,
-            "id",
-        )),
-    )
-    .replace(
-        "\"user_id\" integer NULL",
-        &format!("\"user_id\" {user_id_type} NULL"),
-    )
+    let fk = UserFk {
+        name: "\"token_blacklist_outs_user_id_83bc629a_fk_auth_user\"",
+        table: "token_blacklist_outstandingtoken",
+        hash: "83bc629a",
+        null: "NULL",
+    };
+    user_fk_ddl(ddl, users, user_id_type, &fk)
 }
 
 /// Django's `_create_index_name` for a foreign key on PostgreSQL (63-character identifiers):

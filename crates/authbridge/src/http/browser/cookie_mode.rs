@@ -242,6 +242,14 @@ pub fn clear_token_cookies(state: &AppState, res: &mut Response) {
     }
 }
 
+/// `origin_check` when cookie mode is on (the answer sets or clears cookies); nothing otherwise.
+pub fn origin_check_in_cookie_mode(state: &AppState, headers: &HeaderMap) -> Result<(), DrfError> {
+    if state.settings.cookies.cookie_mode() {
+        origin_check(state, headers)?;
+    }
+    Ok(())
+}
+
 /// The Origin / Sec-Fetch-Site check with cookie mode's trusted origins.
 pub fn origin_check(state: &AppState, headers: &HeaderMap) -> Result<(), DrfError> {
     let settings = &state.settings;

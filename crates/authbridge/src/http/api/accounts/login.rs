@@ -25,10 +25,8 @@ pub async fn login(
 ) -> Result<Response, DrfError> {
     let flows = flows(&state)?;
     let browser = &state.settings.cookies;
-    if browser.cookie_mode() {
-        // The answer sets cookies: an untrusted browser origin is refused before anything.
-        cookie_mode::origin_check(&state, &headers)?;
-    }
+    // The answer sets cookies: an untrusted browser origin is refused before anything.
+    cookie_mode::origin_check_in_cookie_mode(&state, &headers)?;
     let credentials = super::serializers::login(&data.0)?;
     let logged_in = flows.login(credentials, client_of(client)).await?;
     let tokens = logged_in.tokens;

@@ -29,9 +29,7 @@ pub async fn logout(
     data: DrfData,
 ) -> Result<Response, DrfError> {
     let browser = &state.settings.cookies;
-    if browser.cookie_mode() {
-        cookie_mode::origin_check(&state, &headers)?;
-    }
+    cookie_mode::origin_check_in_cookie_mode(&state, &headers)?;
     let outcome = blacklist(&state, client, &headers, &data).await?;
     let mut res = match outcome {
         Ok(()) => detail(StatusCode::OK, LOGGED_OUT),

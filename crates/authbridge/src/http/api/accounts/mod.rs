@@ -28,9 +28,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::net::IpAddr;
 
 use crate::flows::account::{AccountError, AccountFlows};
+use crate::http::drf::body::DrfData;
 use crate::http::drf::{drf_view_authenticated, json_response, view};
 use crate::http::extract::{ClientIp, JwtUser};
 use crate::http::{AppState, DrfError};
@@ -208,6 +210,27 @@ fn client_of(client: ClientIp) -> Option<IpAddr> {
 /// host (checked against `AUTHBRIDGE_ALLOWED_HOSTS` before any handler runs).
 fn link_origin(state: &AppState, headers: &HeaderMap) -> String {
     crate::http::browser::csrf::own_origin(&state.settings.edge, headers).unwrap_or_default()
+}
+
+/// `password/reset/` and `registration/resend-email/`: the body's `email`, then `send` with the
+/// links' origin; 200 `{"detail": done}` whatever the address.
+async fn mail_link<'s, F, Fut>(
+    state: &'s AppState,
+    client: ClientIp,
+    headers: &HeaderMap,
+    data: &DrfData,
+    done: &str,
+    send: F,
+) -> Result<Response, DrfError>
+where
+    F: FnOnce(AccountFlows<'s>, String, String, Option<IpAddr>) -> Fut,
+    Fut: Future<Output = Result<(), AccountError>>,
+{
+    let flows = flows(state)?;
+    let email = serializers::email(&data.0)?;
+    let origin = link_origin(state, headers);
+    send(flows, email, origin, client_of(client)).await?;
+    Ok(detail(StatusCode::OK, done))
 }
 
 /// `UserDetailsSerializer`'s body: `pk`, `username`, `email`, `first_name`, `last_name`.

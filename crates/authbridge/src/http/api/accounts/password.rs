@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::serializers::{self, set_password_form};
-use super::{client_of, detail, flows, link_origin, vary_cookie, MaybeUser};
+use super::{client_of, detail, flows, mail_link, vary_cookie, MaybeUser};
 use crate::http::drf::body::DrfData;
 use crate::http::extract::{ClientIp, JwtUser};
 use crate::http::{AppState, DrfError};
@@ -42,16 +42,18 @@ pub async fn reset(
     _auth: MaybeUser,
     data: DrfData,
 ) -> Result<Response, DrfError> {
-    let flows = flows(&state)?;
-    let email = serializers::email(&data.0)?;
-    let origin = link_origin(&state, &headers);
-    flows
-        .request_password_reset(&email, &origin, client_of(client))
-        .await?;
-    Ok(detail(
-        StatusCode::OK,
-        "Password reset e-mail has been sent.",
-    ))
+    let done = "Password reset e-mail has been sent.";
+    mail_link(
+        &state,
+        client,
+        &headers,
+        &data,
+        done,
+        |flows, email, origin, client| async move {
+            flows.request_password_reset(&email, &origin, client).await
+        },
+    )
+    .await
 }
 
 /// The fields, then `{"uid":["Invalid value"]}`, then `{"token":["Invalid value"]}`, then the

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::serializers::{self, RegisterCheck};
-use super::{client_of, detail, flows, link_origin, user_body, vary_cookie, MaybeUser};
+use super::{client_of, detail, flows, link_origin, mail_link, user_body, vary_cookie, MaybeUser};
 use crate::flows::account::{NewAccount, Registered};
 use crate::http::drf::body::DrfData;
 use crate::http::drf::json_response;
@@ -82,11 +82,15 @@ pub async fn resend_email(
     _auth: MaybeUser,
     data: DrfData,
 ) -> Result<Response, DrfError> {
-    let flows = flows(&state)?;
-    let email = serializers::email(&data.0)?;
-    let origin = link_origin(&state, &headers);
-    flows
-        .resend_verification(&email, &origin, client_of(client))
-        .await?;
-    Ok(detail(StatusCode::OK, "ok"))
+    mail_link(
+        &state,
+        client,
+        &headers,
+        &data,
+        "ok",
+        |flows, email, origin, client| async move {
+            flows.resend_verification(&email, &origin, client).await
+        },
+    )
+    .await
 }

@@ -26,9 +26,7 @@ pub async fn refresh(
     data: DrfData,
 ) -> Result<Response, DrfError> {
     let browser = &state.settings.cookies;
-    if browser.cookie_mode() {
-        cookie_mode::origin_check(&state, &headers)?;
-    }
+    cookie_mode::origin_check_in_cookie_mode(&state, &headers)?;
     let raw = refresh_token(&state, &headers, &data)?;
     let refreshed = state.flows().refresh(&raw, client.0).await?;
     let now = state.clock.now();
