@@ -104,13 +104,7 @@ def headers_view(r: Resp) -> dict:
 # Differences reported to the owning branch and not fixed yet: "[step] what" prefixes, each with
 # its reason. They are printed, not failed on; one that no longer happens fails (strict), so the
 # entry goes once the server is fixed.
-KNOWN = {
-    "[password_reset_then_login] emails differ": "reset to an address two active users share: "
-    "dj-rest-auth emails each (filter_users_by_email without prefer_verified), authbridge one",
-    "[password_reset_known] emails differ": "same",
-    "[password_reset_known_other_case] emails differ": "same",
-    "[password_reset_backend_link] emails differ": "same",
-}
+KNOWN: dict[str, str] = {}
 
 
 class Differences(list):

@@ -42,4 +42,4 @@ def test_optional_verification(pair):
     # tables differ from there.
     compare_rows(pair.dj, pair.ab, "optional mode", diffs, skip=("outstanding_tokens", "blacklisted_tokens"),
                  known_rows=(("account_emailaddress", 2, "primary"),))
-    diffs.check(expected_known=("[password_reset_backend_link] emails differ",))
+    diffs.check()

@@ -163,7 +163,7 @@ forward!(EmailAddressRepository {
         fn email_address_by_id(id: i64) -> Option<EmailAddress>;
         fn first_email_address(email: &str) -> Option<EmailAddress>;
         fn email_addresses_of(user_id: i64) -> Vec<EmailAddress>;
-        fn users_by_email_address(email: &str) -> Vec<User>;
+        fn users_by_email_address(email: &str, prefer_verified: bool) -> Vec<User>;
         fn users_by_username_iexact(username: &str) -> Vec<User>;
     }
     write {

@@ -281,11 +281,15 @@ macro_rules! sqlx_email_addresses {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn users_by_email_address(&self, email: &str) -> Result<Vec<User>> {
+            async fn users_by_email_address(
+                &self,
+                email: &str,
+                prefer_verified: bool,
+            ) -> Result<Vec<User>> {
                 let model = self.model().await?;
                 let mut conn = self.pool.acquire().await?;
                 let found = rows(&mut conn, Filter::Email(email)).await?;
-                let any_verified = found.iter().any(|r| r.verified);
+                let any_verified = prefer_verified && found.iter().any(|r| r.verified);
                 let mut ids: Vec<i64> = found
                     .iter()
                     .filter(|r| r.verified || !any_verified)

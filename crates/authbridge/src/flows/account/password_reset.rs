@@ -150,7 +150,10 @@ async fn send_resets(
     origin: &str,
 ) -> Result<(), AccountError> {
     let store = &*services.store;
-    let users = store.users_by_email_address(&email.to_lowercase()).await?;
+    // dj-rest-auth: `filter_users_by_email(email, is_active=True)`, without prefer_verified.
+    let users = store
+        .users_by_email_address(&email.to_lowercase(), false)
+        .await?;
     for user in users.into_iter().filter(|u| u.is_active) {
         let addresses = token_user_addresses(store, &user).await?;
         let now = services.clock.now();

@@ -349,7 +349,7 @@ pub(super) async fn user_lookups_follow_allauth(db: Db) {
         |users: Vec<authbridge::model::User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
     assert_eq!(
         ids(store
-            .users_by_email_address("dee@example.com")
+            .users_by_email_address("dee@example.com", true)
             .await
             .unwrap()),
         [dee.id]
@@ -361,7 +361,7 @@ pub(super) async fn user_lookups_follow_allauth(db: Db) {
         .unwrap();
     assert_eq!(
         ids(store
-            .users_by_email_address("dee@example.com")
+            .users_by_email_address("dee@example.com", true)
             .await
             .unwrap()),
         [dee.id, don.id]
@@ -374,10 +374,19 @@ pub(super) async fn user_lookups_follow_allauth(db: Db) {
     store.verify_email_address(row.id).await.unwrap();
     assert_eq!(
         ids(store
-            .users_by_email_address("dee@example.com")
+            .users_by_email_address("dee@example.com", true)
             .await
             .unwrap()),
         [don.id]
+    );
+    // Without prefer_verified (dj-rest-auth's password reset): every row's user and the users
+    // whose email column is exactly it.
+    assert_eq!(
+        ids(store
+            .users_by_email_address("dee@example.com", false)
+            .await
+            .unwrap()),
+        [dee.id, don.id]
     );
     assert_eq!(
         ids(store.users_by_username_iexact("DEE").await.unwrap()),
