@@ -682,6 +682,34 @@ async fn reset_emails_each_active_user_of_the_address_and_nobody_else() {
     assert_eq!(uids, expected);
 }
 
+/// Issue 10: resend sends nothing to an inactive user's unverified address (dj-rest-auth's
+/// `ResendEmailVerificationView` would: a difference on purpose), the same answer as for the
+/// active user's address.
+#[tokio::test]
+async fn resend_sends_nothing_to_an_inactive_users_address() {
+    let world = World::new(EmailVerification::Mandatory).await;
+    let ivan = world.plain_user("ivan", "ivan@example.com", false).await;
+    let una = world.plain_user("una", "una@example.com", true).await;
+    for user in [&ivan, &una] {
+        let email = user.email.clone().unwrap();
+        assert!(world
+            .store
+            .ensure_email_address(user.id, &email)
+            .await
+            .unwrap());
+    }
+    for email in ["ivan@example.com", "una@example.com"] {
+        world
+            .accounts()
+            .resend_verification(email, ORIGIN, CLIENT)
+            .await
+            .unwrap();
+    }
+    world.background.run_all().await;
+    let to: Vec<String> = world.sent().into_iter().map(|(_, to, _)| to).collect();
+    assert_eq!(to, ["una@example.com"]);
+}
+
 /// The request path of reset and resend makes no database statement: the flows below run on a
 /// database without tables, where any statement fails, and still answer `Ok` for every
 /// address (so known, unknown and inactive addresses get the same answer after the same work).
