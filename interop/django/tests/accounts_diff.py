@@ -276,24 +276,11 @@ def run_steps(dj: Side, ab: Side, steps: list[Step]) -> Differences:
     return diffs
 
 
-# Row fields known to differ (table, row id, field): see KNOWN_ROWS_REASON.
-KNOWN_ROWS_REASON = ("a second user's address row on an address another user's row already holds: "
-                     "allauth writes primary=0, authbridge primary=1")
-
-
-def compare_rows(dj: Side, ab: Side, label: str, diffs: Differences, skip=(), known_rows=()):
+def compare_rows(dj: Side, ab: Side, label: str, diffs: Differences, skip=()):
     from accounts_support import rows
 
     d, a = rows(dj), rows(ab)
     STATS["row_snapshots"] += 1
-    for table, row_id, fld in known_rows:
-        drow = next((r for r in d[table] if r["id"] == row_id), None)
-        arow = next((r for r in a[table] if r["id"] == row_id), None)
-        assert drow and arow and drow[fld] != arow[fld], (
-            f"known row difference {table} {row_id} {fld} no longer happens: remove it")
-        print(f"KNOWN DIFFERENCE ({KNOWN_ROWS_REASON}): {label} {table} id {row_id} {fld}: "
-              f"django {drow[fld]!r} authbridge {arow[fld]!r}")
-        arow[fld] = drow[fld]
     for k in d:
         if k in skip:
             continue

@@ -168,7 +168,7 @@ forward!(EmailAddressRepository {
     }
     write {
         fn migrate_email_addresses() -> bool;
-        fn create_user_with_email(user: &NewUser, email: &str, now: DateTime<Utc>) -> SignupOutcome;
+        fn create_user_with_email(user: &NewUser, email: Option<&str>, now: DateTime<Utc>) -> SignupOutcome;
         fn verify_email_address(id: i64) -> VerifyOutcome;
         fn ensure_email_address(user_id: i64, email: &str) -> bool;
         fn update_user_names(

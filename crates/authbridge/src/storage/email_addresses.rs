@@ -14,12 +14,13 @@ pub trait EmailAddressRepository: Send + Sync {
     async fn migrate_email_addresses(&self) -> Result<bool>;
 
     /// A sign-up in one transaction: refuse a username taken in any case or an email some
-    /// verified row holds in any case, else insert the user and its address row (`email`
-    /// lower-cased by the caller; verified 0, primary 1).
+    /// verified row holds in any case (the user's email), else insert the user and, as
+    /// allauth's `setup_user_email`, its address row for `email` (lower-cased and checked by
+    /// the caller; verified 0, primary 1) unless a row (any user's) holds exactly this email.
     async fn create_user_with_email(
         &self,
         user: &NewUser,
-        email: &str,
+        email: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<SignupOutcome>;
 
