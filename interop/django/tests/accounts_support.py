@@ -181,8 +181,7 @@ def mail_view(mail: Mail) -> dict:
         "content_type": mail.content_type,
         "charset": (mail.charset or "").lower(),
         "body": normalise_body(mail.body),
-        # "/" escaped as "&#x2f;" (minijinja's HTML escaping) or left alone (Django's) reads the same.
-        "html": None if mail.html is None else normalise_body(mail.html.replace("&#x2f;", "/")),
+        "html": None if mail.html is None else normalise_body(mail.html),
     }
 
 

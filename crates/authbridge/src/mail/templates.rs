@@ -184,11 +184,12 @@ impl Templates {
         env.set_fuel(Some(FUEL));
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
-                AutoEscape::Html
+                AutoEscape::Custom(DJANGO_HTML.into())
             } else {
                 AutoEscape::None
             }
         });
+        env.set_formatter(django_formatter);
         for (file, source) in sources {
             let name = format!("{FOLDER}/{file}");
             env.add_template_owned(name.clone(), source)
@@ -262,6 +263,46 @@ impl Templates {
             .and_then(|t| t.render(value.clone()))
             .map_err(|e| template_error(name, &e))
     }
+}
+
+/// The auto-escape of `.html` templates: Django's `escape`, not minijinja's HTML escaping (which
+/// also writes `/` as `&#x2f;`).
+const DJANGO_HTML: &str = "django-html";
+
+/// minijinja's formatter, but Django's escaping under `DJANGO_HTML` (also for `|e`).
+fn django_formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    if !matches!(state.auto_escape(), AutoEscape::Custom(name) if name == DJANGO_HTML) {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = if value.is_safe() {
+        value.to_string()
+    } else if value.kind() == minijinja::value::ValueKind::Bool {
+        // Python's `True` / `False`, as minijinja's HTML mode writes them too.
+        (if value.is_true() { "True" } else { "False" }).to_string()
+    } else {
+        django_escape(&value.to_string())
+    };
+    out.write_str(&text).map_err(minijinja::Error::from)
+}
+
+/// `django.utils.html.escape`: `& < > " '` as `&amp; &lt; &gt; &quot; &#x27;`.
+pub(crate) fn django_escape(s: &str) -> String {
+    let mut escaped = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#x27;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 fn html_name(template: EmailTemplate) -> String {

@@ -17,7 +17,8 @@ pub struct EmailAddress {
 pub enum SignupOutcome {
     Created {
         user: Box<User>,
-        address: EmailAddress,
+        /// `None` when no row was written: no address given, or a row holds it already.
+        address: Option<EmailAddress>,
     },
     /// A user has this username, in any case (allauth's `filter_users_by_username`, iexact).
     UsernameTaken,

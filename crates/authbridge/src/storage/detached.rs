@@ -163,12 +163,12 @@ forward!(EmailAddressRepository {
         fn email_address_by_id(id: i64) -> Option<EmailAddress>;
         fn first_email_address(email: &str) -> Option<EmailAddress>;
         fn email_addresses_of(user_id: i64) -> Vec<EmailAddress>;
-        fn users_by_email_address(email: &str) -> Vec<User>;
+        fn users_by_email_address(email: &str, prefer_verified: bool) -> Vec<User>;
         fn users_by_username_iexact(username: &str) -> Vec<User>;
     }
     write {
         fn migrate_email_addresses() -> bool;
-        fn create_user_with_email(user: &NewUser, email: &str, now: DateTime<Utc>) -> SignupOutcome;
+        fn create_user_with_email(user: &NewUser, email: Option<&str>, now: DateTime<Utc>) -> SignupOutcome;
         fn verify_email_address(id: i64) -> VerifyOutcome;
         fn ensure_email_address(user_id: i64, email: &str) -> bool;
         fn update_user_names(

@@ -14,12 +14,13 @@ pub trait EmailAddressRepository: Send + Sync {
     async fn migrate_email_addresses(&self) -> Result<bool>;
 
     /// A sign-up in one transaction: refuse a username taken in any case or an email some
-    /// verified row holds in any case, else insert the user and its address row (`email`
-    /// lower-cased by the caller; verified 0, primary 1).
+    /// verified row holds in any case (the user's email), else insert the user and, as
+    /// allauth's `setup_user_email`, its address row for `email` (lower-cased and checked by
+    /// the caller; verified 0, primary 1) unless a row (any user's) holds exactly this email.
     async fn create_user_with_email(
         &self,
         user: &NewUser,
-        email: &str,
+        email: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<SignupOutcome>;
 
@@ -42,10 +43,13 @@ pub trait EmailAddressRepository: Send + Sync {
     /// and this exact email unless one exists. `true` when inserted.
     async fn ensure_email_address(&self, user_id: i64, email: &str) -> Result<bool>;
 
-    /// allauth's `filter_users_by_email(email, prefer_verified=True)` for an email already
-    /// lower-cased: the users of rows with exactly this email (only the verified rows' users if
-    /// any is verified), else also users whose email column is exactly it; each user once, by id.
-    async fn users_by_email_address(&self, email: &str) -> Result<Vec<User>>;
+    /// allauth's `filter_users_by_email(email, prefer_verified=...)` for an email already
+    /// lower-cased: the users of rows with exactly this email (with `prefer_verified`, only the
+    /// verified rows' users if any is verified), else also users whose email column is exactly
+    /// it; each user once, by id. Login prefers verified rows; dj-rest-auth's password reset
+    /// does not.
+    async fn users_by_email_address(&self, email: &str, prefer_verified: bool)
+        -> Result<Vec<User>>;
 
     /// `USERNAME_FIELD__iexact` (allauth's `filter_users_by_username` with
     /// `PRESERVE_USERNAME_CASING`), by id.

@@ -90,18 +90,28 @@ macro_rules! sqlx_email_addresses {
             conn: &mut $conn,
             model: &UserModel,
             user: &NewUser,
-            email: &str,
+            email: Option<&str>,
             now: DateTime<Utc>,
         ) -> Result<SignupOutcome> {
-            lock_signup(conn, &user.username, email).await?;
+            lock_signup(conn, &user.username, &user.email).await?;
             if username_taken(conn, model, &user.username).await? {
                 return Ok(SignupOutcome::UsernameTaken);
             }
-            if verified_exists(conn, email).await? {
+            if !user.email.is_empty() && verified_exists(conn, &user.email).await? {
                 return Ok(SignupOutcome::EmailRegistered);
             }
             let Some(created) = users::insert(conn, model, user, now).await? else {
                 return Ok(SignupOutcome::UsernameTaken);
+            };
+            // `cleanup_email_addresses`: an address some row holds (exact) is skipped.
+            let email = match email {
+                Some(email) if rows(conn, Filter::Email(email)).await?.is_empty() => email,
+                _ => {
+                    return Ok(SignupOutcome::Created {
+                        user: Box::new(created),
+                        address: None,
+                    })
+                }
             };
             let row = sqlx::query(&format!(
                 "INSERT INTO \"account_emailaddress\" (\"email\", \"verified\", \"primary\", \
@@ -115,7 +125,7 @@ macro_rules! sqlx_email_addresses {
             .await?;
             Ok(SignupOutcome::Created {
                 user: Box::new(created),
-                address: decode(&row)?,
+                address: Some(decode(&row)?),
             })
         }
 
@@ -218,7 +228,7 @@ macro_rules! sqlx_email_addresses {
             async fn create_user_with_email(
                 &self,
                 user: &NewUser,
-                email: &str,
+                email: Option<&str>,
                 now: DateTime<Utc>,
             ) -> Result<SignupOutcome> {
                 let model = self.model().await?;
@@ -281,11 +291,15 @@ macro_rules! sqlx_email_addresses {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn users_by_email_address(&self, email: &str) -> Result<Vec<User>> {
+            async fn users_by_email_address(
+                &self,
+                email: &str,
+                prefer_verified: bool,
+            ) -> Result<Vec<User>> {
                 let model = self.model().await?;
                 let mut conn = self.pool.acquire().await?;
                 let found = rows(&mut conn, Filter::Email(email)).await?;
-                let any_verified = found.iter().any(|r| r.verified);
+                let any_verified = prefer_verified && found.iter().any(|r| r.verified);
                 let mut ids: Vec<i64> = found
                     .iter()
                     .filter(|r| r.verified || !any_verified)

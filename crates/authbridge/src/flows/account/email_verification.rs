@@ -73,7 +73,8 @@ impl AccountFlows<'_> {
     }
 }
 
-/// `EmailAddress.objects.filter(email=<as typed>).first()`, and a confirmation if unverified.
+/// `EmailAddress.objects.filter(email=<as typed>).first()`, and a confirmation if unverified and
+/// its user is active.
 async fn resend(
     services: &Arc<AccountServices>,
     email: &str,
@@ -88,6 +89,15 @@ async fn resend(
     let Some(user) = services.store.user_by_id(address.user_id).await? else {
         return Ok(());
     };
+    // Issue 10: nothing to an inactive user (dj-rest-auth's view sends; a difference on
+    // purpose, docs/compatibility.md).
+    if !user.is_active {
+        tracing::debug!(
+            user_id = user.id,
+            "no confirmation resent to an inactive user"
+        );
+        return Ok(());
+    }
     send_confirmation(services, &user, &address, origin, false).await;
     Ok(())
 }

@@ -190,7 +190,7 @@ impl AccountFlows<'_> {
                 if methods.email {
                     candidates.extend(
                         store
-                            .users_by_email_address(&username.to_lowercase())
+                            .users_by_email_address(&username.to_lowercase(), true)
                             .await?,
                     );
                 }
@@ -210,7 +210,11 @@ impl AccountFlows<'_> {
             }
             Lookup::Email(email) => {
                 if methods.email {
-                    candidates.extend(store.users_by_email_address(&email.to_lowercase()).await?);
+                    candidates.extend(
+                        store
+                            .users_by_email_address(&email.to_lowercase(), true)
+                            .await?,
+                    );
                 }
             }
         }

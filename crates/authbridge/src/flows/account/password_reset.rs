@@ -143,14 +143,16 @@ async fn reset_token_valid(
 }
 
 /// `AllAuthPasswordResetForm.save`: one email per active user matching the address, to the
-/// address as typed.
+/// address lower-cased (allauth's form `EmailField` lower-cases what it cleans).
 async fn send_resets(
     services: &Arc<AccountServices>,
     email: &str,
     origin: &str,
 ) -> Result<(), AccountError> {
     let store = &*services.store;
-    let users = store.users_by_email_address(&email.to_lowercase()).await?;
+    let email = email.to_lowercase();
+    // dj-rest-auth: `filter_users_by_email(email, is_active=True)`, without prefer_verified.
+    let users = store.users_by_email_address(&email, false).await?;
     for user in users.into_iter().filter(|u| u.is_active) {
         let addresses = token_user_addresses(store, &user).await?;
         let now = services.clock.now();
@@ -179,7 +181,7 @@ async fn send_resets(
         };
         if let Err(e) = services
             .mail
-            .send(AccountEmail::PasswordReset, email, &context)
+            .send(AccountEmail::PasswordReset, &email, &context)
             .await
         {
             tracing::error!(user_id = user.id, error = %e, "reset email not accepted");

@@ -29,9 +29,21 @@ pub struct SignupChecks {
 pub struct NewAccount {
     /// As typed (allauth preserves the case).
     pub username: String,
-    /// As typed; stored lower-cased.
+    /// As typed; stored lower-cased and cut to 254 characters (allauth's `user_email`).
     pub email: String,
     pub password: Zeroizing<String>,
+    /// The serializer's email validator (Django's `EmailValidator`), which allauth's
+    /// `setup_user_email` runs again on the stored (lower-cased, cut) address.
+    pub is_valid_email: fn(&str) -> bool,
+}
+
+/// `auth_user.email`'s `max_length`: allauth's `user_field` cuts the value to it.
+const EMAIL_MAX_CHARS: usize = 254;
+
+/// allauth's `user_email(user, email)`: lower-cased, then cut to the column's length in
+/// characters (Python's slicing).
+pub(super) fn stored_email(email: &str) -> String {
+    email.to_lowercase().chars().take(EMAIL_MAX_CHARS).collect()
 }
 
 /// What sign-up answers.
@@ -80,7 +92,7 @@ impl AccountFlows<'_> {
         client: Option<IpAddr>,
     ) -> Result<Registered, AccountError> {
         let encoded = self.passwords.make(account.password).await?;
-        let email = account.email.to_lowercase();
+        let email = stored_email(&account.email);
         let new_user = NewUser {
             username: account.username,
             password: encoded,
@@ -89,10 +101,12 @@ impl AccountFlows<'_> {
             ..NewUser::default()
         };
         let now = self.flows.clock.now();
+        // setup_user_email's candidate: `valid_email_or_none(user.email)`.
+        let candidate = (!email.is_empty() && (account.is_valid_email)(&email)).then_some(&*email);
         let (mut user, address) = match self
             .flows
             .store
-            .create_user_with_email(&new_user, &email, now)
+            .create_user_with_email(&new_user, candidate, now)
             .await?
         {
             SignupOutcome::Created { user, address } => (*user, address),
@@ -115,11 +129,32 @@ impl AccountFlows<'_> {
             Some(self.flows.issue_pair(&user, None).await?)
         };
         if verification != EmailVerification::None {
+            // No row from setup_user_email: the login's `get_address_for_user` syncs one
+            // (`sync_user_email_address`: verified 0, primary 0).
+            let address = match address {
+                Some(address) => Some(address),
+                None if !email.is_empty() => {
+                    let store = self.flows.store;
+                    store.ensure_email_address(user.id, &email).await?;
+                    store
+                        .email_addresses_of(user.id)
+                        .await?
+                        .into_iter()
+                        .find(|a| a.email == email)
+                }
+                None => None,
+            };
             let services = self.services;
-            if services.limits.confirmation_may_send(&email, now).await? {
-                send_confirmation(services, &user, &address, origin, true).await;
-            } else {
-                tracing::debug!(user_id = user.id, "confirmation email in its cooldown");
+            if let Some(address) = address {
+                if services
+                    .limits
+                    .confirmation_may_send(&address.email, now)
+                    .await?
+                {
+                    send_confirmation(services, &user, &address, origin, true).await;
+                } else {
+                    tracing::debug!(user_id = user.id, "confirmation email in its cooldown");
+                }
             }
         }
         Ok(match tokens {

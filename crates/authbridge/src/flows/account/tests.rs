@@ -143,6 +143,7 @@ impl World {
                     username: username.into(),
                     email: email.into(),
                     password: Zeroizing::new(PASSWORD.into()),
+                    is_valid_email: crate::http::api::accounts::serializers::is_valid_email,
                 },
                 ORIGIN,
                 CLIENT,
@@ -310,7 +311,8 @@ async fn signup_checks_are_case_insensitive_and_count_only_verified_addresses() 
     ));
     let second = registered_user(world.register("dora2", "Dora@Example.com").await.unwrap());
     let rows = world.store.email_addresses_of(second.id).await.unwrap();
-    assert!(rows[0].primary && !rows[0].verified);
+    // allauth's sync_user_email_address row: neither primary nor verified.
+    assert!(!rows[0].primary && !rows[0].verified);
     // Within the cooldown the second sign-up's confirmation is skipped silently.
     assert_eq!(world.sent().len(), 1);
     world.later(180);
@@ -547,7 +549,7 @@ async fn reset_mail(world: &World, email: &str) -> AccountEmailContext {
     let sent = world.sent();
     assert_eq!(sent.len(), before + 1);
     assert_eq!(sent[before].0, AccountEmail::PasswordReset);
-    assert_eq!(sent[before].1, email);
+    assert_eq!(sent[before].1, email.to_lowercase());
     sent[before].2.clone()
 }
 
@@ -671,7 +673,7 @@ async fn reset_emails_each_active_user_of_the_address_and_nobody_else() {
     let uids: Vec<String> = world.sent()[before..]
         .iter()
         .map(|(_, to, c)| {
-            assert_eq!(to, "NIA@example.com");
+            assert_eq!(to, "nia@example.com");
             c.uid.clone().unwrap()
         })
         .collect();
@@ -680,6 +682,126 @@ async fn reset_emails_each_active_user_of_the_address_and_nobody_else() {
         .map(|id| crate::account_tokens::base36::encode(*id as u128))
         .collect();
     assert_eq!(uids, expected);
+}
+
+/// Issue 10: resend sends nothing to an inactive user's unverified address (dj-rest-auth's
+/// `ResendEmailVerificationView` would: a difference on purpose), the same answer as for the
+/// active user's address.
+#[tokio::test]
+async fn resend_sends_nothing_to_an_inactive_users_address() {
+    let world = World::new(EmailVerification::Mandatory).await;
+    let ivan = world.plain_user("ivan", "ivan@example.com", false).await;
+    let una = world.plain_user("una", "una@example.com", true).await;
+    for user in [&ivan, &una] {
+        let email = user.email.clone().unwrap();
+        assert!(world
+            .store
+            .ensure_email_address(user.id, &email)
+            .await
+            .unwrap());
+    }
+    for email in ["ivan@example.com", "una@example.com"] {
+        world
+            .accounts()
+            .resend_verification(email, ORIGIN, CLIENT)
+            .await
+            .unwrap();
+    }
+    world.background.run_all().await;
+    let to: Vec<String> = world.sent().into_iter().map(|(_, to, _)| to).collect();
+    assert_eq!(to, ["una@example.com"]);
+}
+
+/// allauth's `setup_user_email` skips an address some row already holds (any user's, exact);
+/// the confirmation then goes through `sync_user_email_address`: a row primary 0, verified 0.
+#[tokio::test]
+async fn signup_on_an_address_another_row_holds_writes_a_row_that_is_not_primary() {
+    for verification in [EmailVerification::Mandatory, EmailVerification::Optional] {
+        let world = World::new(verification).await;
+        let first = registered_user(world.register("nia", "Nia@example.com").await.unwrap());
+        world.later(200);
+        let second = registered_user(world.register("nia2", "NIA@example.com").await.unwrap());
+        let rows = |id| world.store.email_addresses_of(id);
+        let a = rows(first.id).await.unwrap();
+        let b = rows(second.id).await.unwrap();
+        assert_eq!((a.len(), a[0].primary), (1, true));
+        assert_eq!(
+            b.iter()
+                .map(|r| (r.email.as_str(), r.verified, r.primary))
+                .collect::<Vec<_>>(),
+            [("nia@example.com", false, false)],
+            "{verification:?}"
+        );
+        assert_eq!(second.email.as_deref(), Some("nia@example.com"));
+        // After the cooldown both got their confirmation, the second for its own row.
+        let sent = world.sent();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].1, "nia@example.com");
+        let id = crate::account_tokens::read_confirmation_key(
+            &sent[1].2.key,
+            &world.services.keys,
+            world.services.settings.confirmation_max_age(),
+            world.clock.now().timestamp() as f64,
+        )
+        .unwrap();
+        assert_eq!(id, b[0].id);
+    }
+    // Verification none: no row at all for the second (setup_user_email skips it, nothing
+    // syncs one).
+    let world = World::new(EmailVerification::None).await;
+    registered_user(world.register("nia", "nia@example.com").await.unwrap());
+    let second = registered_user(world.register("nia2", "nia@example.com").await.unwrap());
+    assert!(world
+        .store
+        .email_addresses_of(second.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// allauth's `user_email`: lower-cased, then cut to the column's 254 characters (`user_field`);
+/// the cut address is the user's email and, valid or not, its row's (`setup_user_email` when
+/// valid: primary; else `sync_user_email_address`: not primary) and the confirmation's.
+#[tokio::test]
+async fn an_address_over_254_characters_is_cut_as_allauth_cuts_it() {
+    let world = World::new(EmailVerification::Mandatory).await;
+    // Cut inside the domain: "eee…@exa" is not a valid address.
+    let long = format!("{}@Example.com", "E".repeat(250));
+    let user = registered_user(world.register("erin", &long).await.unwrap());
+    let cut = format!("{}@exa", "e".repeat(250));
+    assert_eq!(user.email.as_deref(), Some(cut.as_str()));
+    let stored = world.store.user_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!(stored.email.as_deref(), Some(cut.as_str()));
+    let rows = world.store.email_addresses_of(user.id).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.email.as_str(), r.primary))
+            .collect::<Vec<_>>(),
+        [(cut.as_str(), false)]
+    );
+    assert_eq!(world.sent().len(), 1);
+    assert_eq!(world.sent()[0].1, cut);
+    // Cut inside the top-level domain and still valid: a primary row.
+    let long = format!("{}@example.{}", "f".repeat(240), "c".repeat(20));
+    let user = registered_user(world.register("fred", &long).await.unwrap());
+    let cut: String = long.chars().take(254).collect();
+    let rows = world.store.email_addresses_of(user.id).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.email.as_str(), r.primary))
+            .collect::<Vec<_>>(),
+        [(cut.as_str(), true)]
+    );
+    // Characters, not bytes: "é" is two bytes, one character.
+    let long = format!("{}@{}.example.com", "g".repeat(200), "é".repeat(50));
+    let user = registered_user(world.register("gus", &long).await.unwrap());
+    let cut = format!("{}@{}.ex", "g".repeat(200), "é".repeat(50));
+    assert_eq!(user.email.as_deref(), Some(cut.as_str()));
+    let rows = world.store.email_addresses_of(user.id).await.unwrap();
+    assert_eq!(
+        (rows[0].email.as_str(), rows[0].primary),
+        (cut.as_str(), true)
+    );
 }
 
 /// The request path of reset and resend makes no database statement: the flows below run on a

@@ -209,3 +209,59 @@ async fn answers_as_the_real_stack_does() {
         );
     }
 }
+
+/// Over-long values never reach the database whole (PostgreSQL's `varchar` would refuse them
+/// with a 500): a sign-up's email over 254 characters is cut as allauth cuts it (201), names
+/// and usernames over 150 are the serializers' 400.
+#[tokio::test]
+async fn over_long_values_are_cut_or_refused_never_a_500() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend, SERVER_O).await;
+        let base = format!("http://{}", app.addr);
+        let json = "application/json";
+        let email = format!("{}@Example.com", "e".repeat(250));
+        let body = serde_json::json!({
+            "username": "erin", "email": email,
+            "password1": "Tr1cky-Passw0rd!", "password2": "Tr1cky-Passw0rd!",
+        })
+        .to_string();
+        let a = answer(
+            send(
+                &app,
+                &base,
+                "POST",
+                "/api/auth/registration/",
+                &headers(json, None),
+                Some(&body),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        let v: Value = serde_json::from_str(&a.body).unwrap();
+        let cut = format!("{}@exa", "e".repeat(250));
+        assert_eq!(v["user"]["email"], cut.as_str());
+        let bearer = format!("Bearer {}", v["access"].as_str().unwrap());
+        let long = "n".repeat(151);
+        for (method, body) in [
+            ("PATCH", serde_json::json!({ "first_name": long })),
+            ("PATCH", serde_json::json!({ "last_name": long })),
+            ("PUT", serde_json::json!({ "username": long })),
+        ] {
+            let a = answer(
+                send(
+                    &app,
+                    &base,
+                    method,
+                    "/api/auth/user/",
+                    &headers(json, Some(&bearer)),
+                    Some(&body.to_string()),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(a.status, 400, "{method} {body}: {}", a.body);
+            assert!(a.body.contains("no more than 150 characters"), "{}", a.body);
+        }
+    }
+}

@@ -41,6 +41,7 @@ pub async fn register(
         username: registration.username,
         email: registration.email,
         password: registration.password,
+        is_valid_email: serializers::is_valid_email,
     };
     let origin = link_origin(&state, &headers);
     let body = match flows.register(account, &origin, client).await? {

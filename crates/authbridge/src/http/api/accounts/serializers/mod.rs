@@ -13,6 +13,7 @@ mod field;
 #[cfg(test)]
 mod tests;
 
+pub use email::is_valid_email;
 pub use field::{non_field_errors, python_strip, CharField, Cleaned, Errors};
 
 use serde_json::{Map, Value};
